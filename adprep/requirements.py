@@ -1,0 +1,217 @@
+"""AD Connector's requirements, as data, in one place.
+
+Sources are cited beside each fact: "seed 001" is the Amazon WorkSpaces Administration Guide (2016);
+"DS guide" is the current AWS Directory Service Administration Guide; "ds API" is the Directory
+Service API model. When AWS changes a limit, change it here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+# --- Ports -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortProfile:
+    """A named set of ports AD Connector or WorkSpaces needs open towards the DCs."""
+
+    name: str
+    tcp: tuple[int, ...]
+    udp: tuple[int, ...]
+    source: str
+    tcp_ranges: tuple[tuple[int, int], ...] = ()
+    """Port ranges listed by the source (dynamic RPC); adprep tests the endpoint-mapper ports instead."""
+
+
+PORT_PROFILES: Final[dict[str, PortProfile]] = {
+    p.name: p
+    for p in (
+        # DS guide, "Getting started with AD Connector": the minimum AD Connector needs.
+        PortProfile("adc-minimum", tcp=(53, 88, 389), udp=(53, 88, 389), source="DS guide: AD Connector prerequisites"),
+        # seed 001, "Connect Verification": the DirectoryServicePortTest command line.
+        PortProfile(
+            "legacy-2016",
+            tcp=(53, 88, 135, 389, 445, 3268, 5722, 9389),
+            udp=(53, 88, 123, 138, 389, 445),
+            source="seed 001: Connect Verification (DirectoryServicePortTest)",
+        ),
+        # seed 001, "IP address and port requirements": WorkSpaces primary interface <-> DCs.
+        PortProfile(
+            "workspaces-dc",
+            tcp=(53, 88, 135, 139, 389, 445),
+            udp=(53, 88, 123, 137, 138, 389, 445),
+            source="seed 001: IP address and port requirements for WorkSpaces",
+            tcp_ranges=((1024, 65535),),
+        ),
+    )
+}
+DEFAULT_PORT_PROFILE: Final = "adc-minimum"
+
+#: Optional ports some deployments need (troubleshooting pages).
+OPTIONAL_TCP: Final = (464, 636, 3268, 3269)
+OPTIONAL_UDP: Final = (464,)
+
+#: What each well-known port is, for titles and remedies.
+PORT_SERVICES: Final[dict[tuple[str, int], str]] = {
+    ("tcp", 53): "DNS",
+    ("udp", 53): "DNS",
+    ("tcp", 88): "Kerberos",
+    ("udp", 88): "Kerberos",
+    ("tcp", 123): "NTP",
+    ("udp", 123): "NTP",
+    ("tcp", 135): "RPC endpoint mapper",
+    ("udp", 137): "NetBIOS name service",
+    ("udp", 138): "NetBIOS datagram service",
+    ("tcp", 139): "NetBIOS session service",
+    ("tcp", 389): "LDAP",
+    ("udp", 389): "CLDAP (LDAP ping)",
+    ("tcp", 445): "SMB",
+    ("udp", 445): "SMB over UDP (not a real service)",
+    ("tcp", 464): "Kerberos password change",
+    ("udp", 464): "Kerberos password change",
+    ("tcp", 636): "LDAPS",
+    ("tcp", 3268): "Global Catalog",
+    ("tcp", 3269): "Global Catalog over TLS",
+    ("tcp", 5722): "DFS-R (SYSVOL replication, RPC)",
+    ("tcp", 9389): "Active Directory Web Services",
+    ("udp", 1812): "RADIUS",
+}
+
+#: UDP ports with no request/response protocol: no probe can prove them open.
+UNVERIFIABLE_UDP: Final[dict[int, str]] = {
+    138: "NetBIOS datagrams have no reply, so nothing can prove UDP 138 open from outside.",
+    445: "SMB is a TCP service; nothing answers on UDP 445, so it cannot be proven open.",
+}
+
+
+def port_service(proto: str, port: int) -> str:
+    """A short name for the service on ``proto``/``port`` (``"port 4711"`` if unknown)."""
+    return PORT_SERVICES.get((proto, port), f"port {port}")
+
+
+# --- AD Connector's error texts (verbatim, seed 001 troubleshooting and the DS guide) -------------
+
+ADC_DNS_UNAVAILABLE: Final = "DNS unavailable (TCP port 53) for IP: {ip}"
+ADC_CONNECTIVITY: Final = (
+    "Connectivity issues detected: LDAP unavailable (TCP port 389) for IP: {ip} Kerberos/authentication "
+    "unavailable (TCP port 88) for IP: {ip} Please ensure that the listed ports are available and retry "
+    "the operation."
+)
+ADC_SRV_LDAP_MISSING: Final = "SRV record for LDAP does not exist for IP: {ip}"
+ADC_SRV_KERBEROS_MISSING: Final = "SRV record for Kerberos does not exist for IP: {ip}"
+ADC_INVALID_CREDENTIALS: Final = (
+    "Configuration issues detected: Invalid credentials (bad username/password) for IP: {ip}. Please verify "
+    "existing configuration and retry the operation."
+)
+ADC_INTERNAL_ERROR: Final = (
+    "An internal service error has been encountered while connecting the directory. Please retry the operation."
+)
+ADC_SERVICE_ACCOUNT: Final = (
+    "An error occurred. There was an error with the service account/password combination. Please try again."
+)
+
+
+def adc_error_for_port(proto: str, port: int, ip: str) -> str | None:
+    """The AD Connector error a closed/filtered port on a DC would cause, if there is one."""
+    if proto == "tcp" and port == 53:
+        return ADC_DNS_UNAVAILABLE.format(ip=ip)
+    if port in (88, 389):
+        return ADC_CONNECTIVITY.format(ip=ip)
+    if port == 53:
+        # AD Connector's DNS step over UDP: its failure is reported as the internal error.
+        return ADC_INTERNAL_ERROR
+    return None
+
+
+# --- DNS / discovery (DS guide; MS-ADTS 6.3.2.3: DC locator SRV records) ---------------------------
+
+SRV_LDAP_TCP: Final = "_ldap._tcp.{domain}"
+SRV_KERBEROS_TCP: Final = "_kerberos._tcp.{domain}"
+SRV_LDAP_MSDCS: Final = "_ldap._tcp.dc._msdcs.{domain}"
+SRV_KERBEROS_UDP: Final = "_kerberos._udp.{domain}"
+SRV_GC_TCP: Final = "_gc._tcp.{domain}"
+SRV_SITE_LDAP: Final = "_ldap._tcp.{site}._sites.{domain}"
+
+#: How many DNS server IPs AD Connector accepts (ds API: ConnectDirectory CustomerDnsIps).
+MAX_DNS_IPS: Final = 2
+
+# --- Directory ------------------------------------------------------------------------------------
+
+#: MS-ADTS 6.1.4.4 (msDS-Behavior-Version). 2019 and 2022 added no level.
+FUNCTIONAL_LEVELS: Final[dict[int, str]] = {
+    0: "Windows 2000",
+    1: "Windows Server 2003 interim",
+    2: "Windows Server 2003",
+    3: "Windows Server 2008",
+    4: "Windows Server 2008 R2",
+    5: "Windows Server 2012",
+    6: "Windows Server 2012 R2",
+    7: "Windows Server 2016",
+    10: "Windows Server 2025",
+}
+#: AD Connector needs forest and domain functional level Windows Server 2003 or higher.
+MIN_FUNCTIONAL_LEVEL: Final = 2
+
+#: Kerberos' default maximum clock skew (MIT and Windows): 5 minutes.
+MAX_TIME_SKEW_S: Final = 300.0
+WARN_TIME_SKEW_S: Final = 60.0
+
+#: Above this many users, AD Connector's VLV searches need a CN subtree index (or MaxTempTableSize).
+VLV_LARGE_DIRECTORY_USERS: Final = 100_000
+SEARCH_FLAG_SUBTREE_INDEX: Final = 0x40
+
+#: The attributes each user must be able to read on itself (seed 001 / DS guide).
+USER_READ_ATTRIBUTES: Final = (
+    "givenName",
+    "sn",
+    "mail",
+    "sAMAccountName",
+    "userPrincipalName",
+    "userAccountControl",
+    "memberOf",
+)
+
+#: ds API: ConnectDirectory UserName pattern.
+SERVICE_ACCOUNT_NAME_PATTERN: Final = r"[a-zA-Z0-9._-]+"
+#: ds API: the password field 1-128; the console asks 8-128 with 3 of 4 character classes.
+PASSWORD_MIN_API: Final = 1
+PASSWORD_MIN_CONSOLE: Final = 8
+PASSWORD_MAX: Final = 128
+#: sAMAccountName is limited to 20 characters for users (MS-ADTS 3.1.1.5.2.2).
+SAM_ACCOUNT_NAME_MAX: Final = 20
+
+# --- Delegation (seed 001: "Delegating Connect Privileges"; MS-ADTS schema GUIDs) -------------------
+
+DELEGATION_GROUP: Final = "WorkSpaces_Connectors"
+SCHEMA_GUID_USER: Final = "bf967aba-0de6-11d0-a285-00aa003049e2"
+SCHEMA_GUID_COMPUTER: Final = "bf967a86-0de6-11d0-a285-00aa003049e2"
+
+# --- RADIUS MFA (ds API: RadiusSettings; seed 001 for the 2016 limits) -----------------------------
+
+RADIUS_PORT_MIN: Final = 1025
+RADIUS_PORT_MAX: Final = 65535
+RADIUS_PORT_DEFAULT: Final = 1812
+RADIUS_TIMEOUT_MIN: Final = 1
+RADIUS_TIMEOUT_MAX: Final = 50
+RADIUS_TIMEOUT_FAILOVER_MAX: Final = 20
+"""seed 001 allowed 1-20 s; above 20 s AD Connector does not fail over to the next server."""
+RADIUS_RETRIES_MIN: Final = 0
+RADIUS_RETRIES_MAX: Final = 10
+RADIUS_SECRET_MIN: Final = 8
+RADIUS_SECRET_MAX: Final = 512
+RADIUS_SERVER_MAX_LEN: Final = 256
+RADIUS_PROTOCOLS: Final = ("PAP", "CHAP", "MS-CHAPv1", "MS-CHAPv2")
+#: The user name AWS sends when it checks a RADIUS server on enablement.
+RADIUS_PROBE_USER: Final = "fakeusername"
+
+# --- GPO (MS-GPOL, MS-GPREG; seed 001 "Using Group Policy") -----------------------------------------
+
+REGISTRY_CSE_GUID: Final = "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"
+REGISTRY_TOOL_GUID: Final = "{D02B1F72-3407-11D1-B5D6-00C04FB9620D}"
+PCOIP_KEY_DEFAULTS: Final = r"Software\Policies\Teradici\PCoIP\pcoip_admin_defaults"
+PCOIP_KEY_ENFORCED: Final = r"Software\Policies\Teradici\PCoIP\pcoip_admin"
+LOGON_BANNER_KEY: Final = r"Software\Microsoft\Windows\CurrentVersion\Policies\System"
+LOGON_BANNER_VALUES: Final = ("LegalNoticeCaption", "LegalNoticeText")
