@@ -1,0 +1,1 @@
+"""Pure Group Policy file formats: Registry.pol, ADM templates, GPT.INI, and the PCoIP settings mapping."""
