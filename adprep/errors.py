@@ -20,6 +20,9 @@ class AdprepError(Exception):
         if hint is not None:
             self.hint = hint
 
+    def __str__(self) -> str:
+        return self.sentence()
+
     def sentence(self) -> str:
         """The message and the hint as one line for a person."""
         if self.hint:

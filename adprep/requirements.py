@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-
 # --- Ports -------------------------------------------------------------------------------------
 
 
@@ -24,19 +23,25 @@ class PortProfile:
     source: str
     tcp_ranges: tuple[tuple[int, int], ...] = ()
     """Port ranges listed by the source (dynamic RPC); adprep tests the endpoint-mapper ports instead."""
+    advisory_tcp: tuple[int, ...] = ()
+    """Ports the source lists but AD Connector does not need: not open is a warning, not a failure."""
 
 
 PORT_PROFILES: Final[dict[str, PortProfile]] = {
     p.name: p
     for p in (
         # DS guide, "Getting started with AD Connector": the minimum AD Connector needs.
-        PortProfile("adc-minimum", tcp=(53, 88, 389), udp=(53, 88, 389), source="DS guide: AD Connector prerequisites"),
+        PortProfile(
+            "adc-minimum", tcp=(53, 88, 389), udp=(53, 88, 389), source="DS guide: AD Connector prerequisites"
+        ),
         # seed 001, "Connect Verification": the DirectoryServicePortTest command line.
         PortProfile(
             "legacy-2016",
             tcp=(53, 88, 135, 389, 445, 3268, 5722, 9389),
             udp=(53, 88, 123, 138, 389, 445),
             source="seed 001: Connect Verification (DirectoryServicePortTest)",
+            # DFS-R (5722) and AD Web Services (9389) serve DC-to-DC and PowerShell tooling, not AD Connector.
+            advisory_tcp=(5722, 9389),
         ),
         # seed 001, "IP address and port requirements": WorkSpaces primary interface <-> DCs.
         PortProfile(
@@ -106,9 +111,7 @@ ADC_INVALID_CREDENTIALS: Final = (
     "Configuration issues detected: Invalid credentials (bad username/password) for IP: {ip}. Please verify "
     "existing configuration and retry the operation."
 )
-ADC_INTERNAL_ERROR: Final = (
-    "An internal service error has been encountered while connecting the directory. Please retry the operation."
-)
+ADC_INTERNAL_ERROR: Final = "An internal service error has been encountered while connecting the directory. Please retry the operation."
 ADC_SERVICE_ACCOUNT: Final = (
     "An error occurred. There was an error with the service account/password combination. Please try again."
 )

@@ -1,0 +1,1 @@
+"""The command line: click glue. Parse options, build settings, call one job, render, exit."""

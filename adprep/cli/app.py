@@ -1,0 +1,80 @@
+"""The app object passed to every command (``pass_obj``), and report output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import click
+
+from adprep.cli.exit import ExitStatus, exit_status_for
+from adprep.model import Report
+
+Format = Literal["table", "json", "junit"]
+
+
+@dataclass
+class App:
+    debug: bool = False
+    quiet: bool = False
+
+    def emit_report(self, report: Report, *, fmt: Format, output: Path | None) -> ExitStatus:
+        """Render ``report`` to stdout or ``output`` and return the exit status it implies."""
+        status = exit_status_for(report)
+        if fmt == "json":
+            from adprep.render.json import render_json
+
+            text = render_json(report, exit_status=int(status))
+        elif fmt == "junit":
+            from adprep.render.junit import render_junit
+
+            text = render_junit(report)
+        else:
+            from adprep.render.table import render_table
+
+            color = output is None and sys.stdout.isatty()
+            text = render_table(report, color=color)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_text_atomic(output, text)
+            if not self.quiet:
+                s = report.summary
+                click.echo(
+                    f"adprep: report written to {output} ({s.passed} passed, {s.warned} warnings, "
+                    f"{s.failed} failed, {s.errors} could not run)",
+                    err=True,
+                )
+        return status
+
+    @contextmanager
+    def progress(self, total: int, label: str) -> Iterator[Callable[[], None]]:
+        """A progress bar on stderr when it is a terminal and the run is long; otherwise nothing."""
+        if self.quiet or total < 20 or not sys.stderr.isatty():
+            yield lambda: None
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda: bar.advance(task)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a report."""
+    from adprep.errors import InputError
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"Cannot write the report to {path}: {e.strerror or e}", hint="Check the path."
+        ) from None

@@ -1,0 +1,105 @@
+"""The ``adprep`` command: a lazy group (heavy libraries load only in the commands that use them)
+and the one place where exceptions become exit statuses."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from adprep import __version__
+from adprep.cli.app import App
+from adprep.cli.exit import ExitStatus
+from adprep.errors import AdprepError, InputError
+
+#: name → (module, attribute, one-line help). Explicit, no import-time discovery.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ports": (
+        "adprep.cli.commands.ports",
+        "ports",
+        "Test the TCP/UDP ports AD Connector needs on domain controllers.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="adprep")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or notes on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Preflight and prepare an on-premises Active Directory for AWS AD Connector (WorkSpaces).
+
+    Checks never write. Commands that write (delegate, account, ou, users, gpo) show a plan and
+    take --dry-run. Exit statuses: 0 no failure, 1 a check failed, 2 bad usage or input,
+    3 a check could not run, 4 a bug in adprep.
+    """
+    ctx.obj = App(debug=debug, quiet=quiet)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every outcome into an exit status."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("adprep: interrupted.", err=True)
+        return 130
+    except click.UsageError as e:
+        where = e.ctx.command_path if e.ctx else "adprep"
+        click.echo(
+            f"adprep: error: {_one_line(e.format_message())}. Run '{where} --help' for the options.", err=True
+        )
+        return ExitStatus.USAGE
+    except click.ClickException as e:
+        click.echo(f"adprep: error: {_one_line(e.format_message())}", err=True)
+        return ExitStatus.USAGE
+    except InputError as e:
+        click.echo(f"adprep: error: {_one_line(e.sentence())}", err=True)
+        return ExitStatus.USAGE
+    except AdprepError as e:
+        click.echo(f"adprep: could not run: {_one_line(e.sentence())}", err=True)
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        click.echo("adprep: interrupted.", err=True)
+        return 130
+    except Exception as e:  # a bug: say so, traceback only on request
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
+            "traceback and report it.",
+            err=True,
+        )
+        return ExitStatus.BUG
+    return int(rv) if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fact collectors: plan network jobs, run them through transports, return frozen facts."""

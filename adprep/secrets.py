@@ -1,0 +1,78 @@
+"""Secrets (passwords, shared secrets): read from an environment variable, a file, or a prompt.
+
+Never from argv. A :class:`Secret` hides its value from ``repr``/``str``/formatting so that it cannot
+leak into logs, reports or exception messages by accident; ``reveal()`` is the one way out.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adprep.errors import SecretError
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value and where it came from."""
+
+    _value: str = field(repr=False)
+    source: str
+    """``env:ADPREP_PASSWORD``, ``file:/path``, ``prompt`` or ``generated``: safe to show."""
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return f"<secret from {self.source}>"
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+
+def read_secret(
+    *,
+    what: str,
+    env_var: str,
+    file: Path | None = None,
+    prompt: Callable[[str], str] | None = None,
+    required: bool = True,
+) -> Secret | None:
+    """Find a secret: ``file`` if given, else ``env_var``, else ``prompt`` when stdin is a terminal.
+
+    ``what`` names the secret for messages ("the service account password").
+    """
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise SecretError(
+                f"Cannot read {what} from {file}: {e.strerror or e}",
+                hint="Check the path and its permissions.",
+            ) from None
+        # One trailing newline is an editor's, not the secret's.
+        value = text[:-1] if text.endswith("\n") else text
+        if value.endswith("\r"):
+            value = value[:-1]
+        if not value:
+            raise SecretError(f"The file {file} for {what} is empty", hint="Write the secret into it.")
+        return Secret(value, f"file:{file}")
+    from_env = os.environ.get(env_var)
+    if from_env:
+        return Secret(from_env, f"env:{env_var}")
+    if prompt is not None and sys.stdin.isatty():
+        entered = prompt(f"{what[0].upper()}{what[1:]}")
+        if entered:
+            return Secret(entered, "prompt")
+    if not required:
+        return None
+    raise SecretError(
+        f"No {what} given",
+        hint=f"Set {env_var}, or pass a file with the matching --*-file option (never on the command line).",
+    )

@@ -1,0 +1,69 @@
+"""Input validation shared by commands: addresses, ports, timeouts. Each failure is one sentence
+(:class:`adprep.errors.InputError`) raised before any network traffic."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from adprep.errors import InputError
+
+
+def parse_port_list(text: str, *, option: str) -> tuple[int, ...]:
+    """``"53,88,1024-1030"`` → ports. Ranges are inclusive."""
+    ports: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        lo_s, sep, hi_s = part.partition("-")
+        try:
+            lo = int(lo_s)
+            hi = int(hi_s) if sep else lo
+        except ValueError:
+            raise InputError(
+                f"{option} {text!r}: {part!r} is not a port number",
+                hint="Give numbers from 1 to 65535, separated by commas (ranges like 1024-1030 work).",
+            ) from None
+        if not (1 <= lo <= hi <= 65535):
+            raise InputError(
+                f"{option} {text!r}: {part!r} is outside 1-65535", hint="Give ports from 1 to 65535."
+            )
+        if hi - lo > 4096:
+            raise InputError(
+                f"{option} {text!r}: the range {part} is too wide to test",
+                hint="For dynamic RPC ports, let adprep ask the endpoint mapper instead of sweeping.",
+            )
+        ports.extend(range(lo, hi + 1))
+    return tuple(dict.fromkeys(ports))
+
+
+def parse_address(text: str, *, what: str = "target") -> str:
+    """An IPv4 or IPv6 address (normalised)."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise InputError(
+            f"The {what} {text!r} is not an IP address",
+            hint="Give the domain controllers' IP addresses (to find them from DNS, use 'adprep preflight').",
+        ) from None
+
+
+def parse_addresses(texts: Iterable[str], *, what: str = "target") -> tuple[str, ...]:
+    out: list[str] = []
+    for text in texts:
+        out.extend(parse_address(t, what=what) for t in text.split(",") if t.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def check_timeout(value: float, *, option: str = "--timeout") -> float:
+    if not (0 < value <= 60):
+        raise InputError(
+            f"{option} {value} is out of range", hint="Give a number of seconds above 0 and at most 60."
+        )
+    return float(value)
+
+
+def check_concurrency(value: int) -> int:
+    if not (1 <= value <= 4096):
+        raise InputError(f"--concurrency {value} is out of range", hint="Give a number from 1 to 4096.")
+    return value

@@ -1,0 +1,138 @@
+"""Shared fixtures. The lab (a real Samba AD DC and FreeRADIUS, started by scripts/lab) is found
+through .lab/lab.json. Missing lab: skip on a laptop, fail under CI=true (python-ldap's rule)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+LAB_DIR = Path(os.environ.get("ADPREP_LAB_DIR", REPO / ".lab"))
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing_peer(reason: str) -> None:
+    """A peer the test needs is not there: fail on CI, skip elsewhere."""
+    if ON_CI:
+        pytest.fail(f"CI=true and {reason}: scripts/test must start the lab")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class LabDc:
+    name: str
+    address: str
+    fqdn: str
+    realm: str
+    domain: str
+    base_dn: str
+    admin_user: str
+    admin_password: str
+    tls_ca: str
+    krb5_conf: str
+    sam_ldb: str
+    smb_conf: str
+    strong_auth: bool
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LabRadius:
+    address: str
+    port: int
+    secret: str
+    user: str
+    user_password: str
+    challenge_user: str
+
+
+def _facts() -> dict[str, Any]:
+    path = LAB_DIR / "lab.json"
+    if not path.exists():
+        missing_peer(f"no lab facts at {path} (run scripts/lab up)")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _dc(name: str) -> LabDc:
+    facts = _facts()
+    d = facts["dcs"].get(name)
+    if d is None:
+        missing_peer(f"lab DC {name} is not running (run scripts/lab up {name})")
+    return LabDc(
+        name=d["name"],
+        address=d["address"],
+        fqdn=d["fqdn"],
+        realm=d["realm"],
+        domain=d["domain"],
+        base_dn=d["base_dn"],
+        admin_user=d["admin_user"],
+        admin_password=Path(d["admin_password_file"]).read_text().strip(),
+        tls_ca=d["tls_ca"],
+        krb5_conf=d["krb5_conf"],
+        sam_ldb=d["sam_ldb"],
+        smb_conf=d["smb_conf"],
+        strong_auth=d["strong_auth"],
+        raw=d,
+    )
+
+
+@pytest.fixture(scope="session")
+def dc1() -> LabDc:
+    return _dc("dc1")
+
+
+@pytest.fixture(scope="session")
+def dc2() -> LabDc:
+    return _dc("dc2")
+
+
+@pytest.fixture(scope="session")
+def radius_lab() -> LabRadius:
+    r = _facts().get("radius")
+    if not r:
+        missing_peer("the lab FreeRADIUS is not running (run scripts/lab up radius)")
+    return LabRadius(
+        address=r["address"],
+        port=r["port"],
+        secret=Path(r["secret_file"]).read_text().strip(),
+        user=r["user"],
+        user_password=Path(r["user_password_file"]).read_text().strip(),
+        challenge_user=r["challenge_user"],
+    )
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """A network namespace of our own, with lo up and nftables dropping 127.0.1.0/24.
+
+    Inside it, 127.0.1.x is "filtered" (SYNs dropped) and 127.0.0.x with nothing listening is
+    "closed". Removed afterwards.
+    """
+    if shutil.which("ip") is None or shutil.which("nft") is None:
+        missing_peer("ip and nft are needed for namespace tests (apt-get install iproute2 nftables)")
+    name = f"adprep-t{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        ns = ["ip", "netns", "exec", name]
+        subprocess.run([*ns, "ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run([*ns, "nft", "add", "table", "inet", "f"], check=True)
+        subprocess.run(
+            [*ns, "nft", "add", "chain", "inet", "f", "in", "{ type filter hook input priority 0; }"],
+            check=True,
+        )
+        subprocess.run(
+            [*ns, "nft", "add", "rule", "inet", "f", "in", "ip", "daddr", "127.0.1.0/24", "drop"], check=True
+        )
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
