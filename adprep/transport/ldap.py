@@ -176,7 +176,7 @@ class LdapSession:
         if sd_flags is not None:
             from ldap3.protocol.microsoft import security_descriptor_control
 
-            controls = list(security_descriptor_control(sdflags=sd_flags))  # type: ignore[no-untyped-call]
+            controls = list(security_descriptor_control(sdflags=sd_flags))
         found = self.search(dn, scope="base", attributes=attributes, controls=controls)
         return found[0] if found else None
 
@@ -219,7 +219,7 @@ class LdapSession:
     ) -> None:
         from ldap3.protocol.microsoft import security_descriptor_control
 
-        controls = list(security_descriptor_control(sdflags=sd_flags))  # type: ignore[no-untyped-call]
+        controls = list(security_descriptor_control(sdflags=sd_flags))
         self.modify(dn, {"nTSecurityDescriptor": [("replace", [blob])]}, controls=controls)
 
     def delete(self, dn: str) -> None:
