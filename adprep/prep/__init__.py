@@ -1,0 +1,1 @@
+"""Directory preparation as plan → apply: observed state + desired state → changes, then apply."""
