@@ -7,12 +7,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from adprep.cli.exit import ExitStatus, exit_status_for
 from adprep.model import Report
+
+if TYPE_CHECKING:
+    from adprep.prep.plan import ApplyResult, Plan
 
 Format = Literal["table", "json", "junit"]
 
@@ -50,6 +53,16 @@ class App:
                     err=True,
                 )
         return status
+
+    def emit_plan(self, plan: Plan, result: ApplyResult | None, *, fmt: str, dry_run: bool) -> ExitStatus:
+        """Show a plan (``--dry-run``) or what applying it did. Exit 1 when a change failed."""
+        from adprep.render.plan import render_plan_json, render_plan_table
+
+        if fmt == "json":
+            click.echo(render_plan_json(plan, result, dry_run=dry_run), nl=False)
+        else:
+            click.echo(render_plan_table(plan, result, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
+        return ExitStatus.FAILED if result is not None and result.failed else ExitStatus.OK
 
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Callable[[], None]]:

@@ -44,3 +44,19 @@ def config_option(func: F) -> F:
         envvar="ADPREP_CONFIG",
         help="A TOML file with the same inputs as the flags (flags win). Env: ADPREP_CONFIG.",
     )(func)
+
+
+def plan_options(func: F) -> F:
+    """--dry-run and --format for write commands."""
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="Show the plan (and what was applied) as a table or as JSON (schema adprep/schema/plan-v1.json).",
+    )(func)
+    func = click.option(
+        "--dry-run", is_flag=True, help="Show the changes that would be made; write nothing."
+    )(func)
+    return func
