@@ -60,3 +60,60 @@ def plan_options(func: F) -> F:
         "--dry-run", is_flag=True, help="Show the changes that would be made; write nothing."
     )(func)
     return func
+
+
+def directory_options(func: F) -> F:
+    """How to reach and bind to a domain controller (shared by every LDAP command)."""
+    opts = [
+        click.option(
+            "--dc",
+            metavar="ADDRESS",
+            envvar="ADPREP_DC",
+            help="The domain controller's IP address. Env: ADPREP_DC.",
+        ),
+        click.option(
+            "--domain",
+            metavar="FQDN",
+            envvar="ADPREP_DOMAIN",
+            help="The AD domain, e.g. corp.example.com. Env: ADPREP_DOMAIN.",
+        ),
+        click.option(
+            "--user",
+            metavar="NAME",
+            envvar="ADPREP_USER",
+            help="Account to bind as (name, UPN or DN). Env: ADPREP_USER.",
+        ),
+        click.option(
+            "--password-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File holding the password (else env ADPREP_PASSWORD, else a prompt on a terminal).",
+        ),
+        click.option(
+            "--dc-name",
+            metavar="FQDN",
+            help="The DC's host name as in its certificate (default: not checked by name).",
+        ),
+        click.option(
+            "--ldap-mode",
+            type=click.Choice(["ldaps", "starttls", "plain"]),
+            default="ldaps",
+            show_default=True,
+            help="LDAPS on 636, StartTLS on 389, or plain LDAP (passwords in clear: lab use only).",
+        ),
+        click.option(
+            "--ca-file",
+            type=click.Path(dir_okay=False),
+            help="PEM CA bundle that signed the DC's certificate.",
+        ),
+        click.option(
+            "--insecure", is_flag=True, help="Do not verify the DC's certificate (not recommended)."
+        ),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def prompt_password(label: str) -> str:
+    """Ask for a password on the terminal without echo."""
+    return str(click.prompt(label, hide_input=True, default="", show_default=False))
