@@ -1,0 +1,1 @@
+"""Pure Active Directory knowledge: names, security descriptors, flags, error codes; no network."""
