@@ -8,7 +8,7 @@ The JSON form is a versioned API: see ``adprep/schema/report-v1.json``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +16,8 @@ from datetime import datetime
 SCHEMA_VERSION = "1.0"
 
 #: JSON-compatible fact values (what a check saw).
-FactValue = str | int | float | bool | None | list["FactValue"] | dict[str, "FactValue"]
+#: Read-only container types, so that ``list[str]`` or ``dict[str, list[str]]`` are facts too.
+FactValue = str | int | float | bool | None | Sequence["FactValue"] | Mapping[str, "FactValue"]
 
 
 class Status(enum.StrEnum):

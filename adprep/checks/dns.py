@@ -1,0 +1,211 @@
+"""DNS/SRV verdicts, reproducing AD Connector's discovery (pure).
+
+For each DNS IP the user gives, over UDP and over TCP 53: the server answers; ``_ldap._tcp`` and
+``_kerberos._tcp`` exist; their targets resolve; LDAP and Kerberos targets share at least one DC.
+Across servers: they name the same DCs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adprep import requirements as req
+from adprep.collect.dns import REQUIRED_SRV, SRV_QUERIES, DnsFacts, DnsView
+from adprep.model import CheckResult, FactValue, Status
+
+_ANSWERED = ("answer", "nxdomain", "nodata", "servfail", "refused")
+_NAMES = {"ldap_tcp": "LDAP", "kerberos_tcp": "Kerberos"}
+
+
+@dataclass(frozen=True)
+class DiscoveredDc:
+    host: str
+    addresses: tuple[str, ...]
+    ldap: bool
+    kerberos: bool
+    named_by: tuple[str, ...]
+    """The DNS servers that returned it."""
+
+
+def _answered(view: DnsView) -> bool:
+    return any(a.outcome in _ANSWERED for a in view.srv.values())
+
+
+def _targets(view: DnsView, key: str) -> set[str]:
+    return {r.target for r in view.srv[key].srv}
+
+
+def check_dns(facts: DnsFacts) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for view in facts.views:
+        results.extend(_check_view(facts.domain, view))
+    results.extend(_check_agreement(facts))
+    return results
+
+
+def _check_view(domain: str, view: DnsView) -> list[CheckResult]:
+    ip, proto, p = view.server, view.proto, view.proto.upper()
+    out: list[CheckResult] = []
+    reach_id = f"dns.server.{ip}.{proto}"
+    if not _answered(view):
+        detail = next((a.detail for a in view.srv.values() if a.detail), "no answer")
+        out.append(
+            CheckResult(
+                reach_id,
+                Status.FAIL,
+                f"DNS server {ip} does not answer over {p} 53 ({detail})",
+                {"outcome": view.srv["ldap_tcp"].outcome, "detail": detail},
+                remedy=f"Allow {p} 53 from the AD Connector subnets to {ip}, and check that {ip} runs a DNS server "
+                f"that serves {domain}.",
+                adc_error=req.ADC_DNS_UNAVAILABLE.format(ip=ip),
+                target=ip,
+            )
+        )
+        return out
+    out.append(CheckResult(reach_id, Status.PASS, f"DNS server {ip} answers over {p} 53", {}, target=ip))
+
+    for key in SRV_QUERIES:
+        a = view.srv[key]
+        qname = SRV_QUERIES[key].format(domain=domain)
+        cid = f"dns.srv.{key}.{ip}.{proto}"
+        facts: dict[str, FactValue] = {
+            "qname": qname,
+            "outcome": a.outcome,
+            "records": [f"{r.priority} {r.weight} {r.port} {r.target}" for r in a.srv],
+            "elapsed_ms": a.elapsed_ms,
+        }
+        required = key in REQUIRED_SRV
+        if a.outcome == "answer" and a.srv:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.PASS,
+                    f"{qname} SRV from {ip} over {p}: {len(a.srv)} record(s)",
+                    facts,
+                    target=ip,
+                )
+            )
+            continue
+        if a.outcome in ("timeout", "unreachable", "error"):
+            out.append(CheckResult(cid, Status.ERROR, f"{qname} SRV from {ip} over {p}: {a.outcome}", facts,
+                                   remedy=a.detail, target=ip))  # fmt: skip
+            continue
+        if required:
+            adc = (req.ADC_SRV_LDAP_MISSING if key == "ldap_tcp" else req.ADC_SRV_KERBEROS_MISSING).format(
+                ip=ip
+            )
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.FAIL,
+                    f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
+                    facts,
+                    remedy=f"Register the DC locator records of {domain} in the zone served by {ip} (on a Windows DC: "
+                    "restart the Netlogon service, or run 'nltest /dsregdns'; on Samba: 'samba_dnsupdate'); "
+                    f"if {ip} forwards, make it forward {domain} to the domain's DNS servers.",
+                    adc_error=adc,
+                    target=ip,
+                )
+            )
+        else:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.WARN,
+                    f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
+                    facts,
+                    remedy=f"AD Connector does not need {qname}, but Windows clients and WorkSpaces domain join look "
+                    "it up: register the DC locator records.",
+                    target=ip,
+                )
+            )
+
+    # Targets must resolve, from the same server.
+    targets = _targets(view, "ldap_tcp") | _targets(view, "kerberos_tcp")
+    if targets:
+        unresolved = sorted(h for h in targets if not view.hosts.get(h))
+        cid = f"dns.srv_targets.{ip}.{proto}"
+        resolved = {h: list(view.hosts.get(h) or ()) for h in sorted(targets)}
+        if unresolved:
+            out.append(CheckResult(cid, Status.FAIL, f"SRV targets without an address on {ip} ({p}): {', '.join(unresolved)}",
+                                   {"addresses": resolved},
+                                   remedy=f"Add A records for {', '.join(unresolved)} in the zone {ip} serves.",
+                                   adc_error=req.ADC_INTERNAL_ERROR, target=ip))  # fmt: skip
+        else:
+            out.append(CheckResult(cid, Status.PASS, f"Every SRV target resolves on {ip} ({p})",
+                                   {"addresses": resolved}, target=ip))  # fmt: skip
+
+    ldap, krb = _targets(view, "ldap_tcp"), _targets(view, "kerberos_tcp")
+    if ldap and krb:
+        common = sorted(ldap & krb)
+        cid = f"dns.common_dc.{ip}.{proto}"
+        facts = {"ldap_targets": sorted(ldap), "kerberos_targets": sorted(krb), "common": common}
+        if common:
+            out.append(CheckResult(cid, Status.PASS, f"LDAP and Kerberos SRV records on {ip} share {len(common)} DC(s)",
+                                   facts, target=ip))  # fmt: skip
+        else:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.FAIL,
+                    f"No DC is in both the LDAP and the Kerberos SRV records on {ip} ({p})",
+                    facts,
+                    remedy="AD Connector needs at least one DC that serves both LDAP and Kerberos: fix the SRV records "
+                    "so that the same DC names appear in _ldap._tcp and _kerberos._tcp.",
+                    adc_error=req.ADC_INTERNAL_ERROR,
+                    target=ip,
+                )
+            )
+    return out
+
+
+def _check_agreement(facts: DnsFacts) -> list[CheckResult]:
+    """The servers (and each server's UDP and TCP answers) should name the same DCs."""
+    sets: dict[str, list[str]] = {}
+    for view in facts.views:
+        if _answered(view):
+            sets[f"{view.server}/{view.proto}"] = sorted(
+                _targets(view, "ldap_tcp") & _targets(view, "kerberos_tcp")
+            )
+    if len(sets) < 2:
+        return []
+    distinct = {tuple(v) for v in sets.values()}
+    if len(distinct) == 1:
+        return [CheckResult("dns.consistent", Status.PASS, "All DNS servers name the same DCs over UDP and TCP",
+                            {"dcs": sets}, target=None)]  # fmt: skip
+    return [
+        CheckResult(
+            "dns.consistent",
+            Status.WARN,
+            "The DNS servers (or UDP and TCP answers) name different DCs",
+            {"dcs": sets},
+            remedy="AD Connector may then find different DCs depending on which DNS server it asks: make the "
+            "zones agree (replication between the DNS servers, or the same forwarders).",
+        )
+    ]
+
+
+def discovered_dcs(facts: DnsFacts) -> tuple[DiscoveredDc, ...]:
+    """The DCs the SRV records name, with their addresses, in a stable order."""
+    addresses: dict[str, list[str]] = {}
+    services: dict[str, set[str]] = {}
+    named_by: dict[str, list[str]] = {}
+    for view in facts.views:
+        for key in ("ldap_tcp", "kerberos_tcp"):
+            for host in _targets(view, key):
+                services.setdefault(host, set()).add(key)
+                known = addresses.setdefault(host, [])
+                known.extend(a for a in view.hosts.get(host) or () if a not in known)
+                servers = named_by.setdefault(host, [])
+                if view.server not in servers:
+                    servers.append(view.server)
+    return tuple(
+        DiscoveredDc(
+            host=host,
+            addresses=tuple(addresses[host]),
+            ldap="ldap_tcp" in services[host],
+            kerberos="kerberos_tcp" in services[host],
+            named_by=tuple(named_by[host]),
+        )
+        for host in sorted(services)
+    )

@@ -1,0 +1,83 @@
+"""Collect what each given DNS server says about the domain's DC locator records, over UDP and TCP.
+
+Two rounds, each fully concurrent: every SRV query to every server over both transports, then the
+A records of every SRV target, asked of the server (and transport) that named it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adprep import requirements as req
+from adprep.transport.dns import DnsAnswer, DnsProto, query
+
+#: The SRV records adprep asks for, by key (the key is part of check ids).
+SRV_QUERIES: dict[str, str] = {
+    "ldap_tcp": req.SRV_LDAP_TCP,
+    "kerberos_tcp": req.SRV_KERBEROS_TCP,
+    "ldap_msdcs": req.SRV_LDAP_MSDCS,
+    "kerberos_udp": req.SRV_KERBEROS_UDP,
+    # _gc._tcp lives in the forest root domain; for a single-domain forest that is the domain.
+    "gc_tcp": req.SRV_GC_TCP,
+}
+REQUIRED_SRV = ("ldap_tcp", "kerberos_tcp")
+PROTOS: tuple[DnsProto, ...] = ("udp", "tcp")
+
+
+@dataclass(frozen=True)
+class DnsView:
+    """What one server said over one transport."""
+
+    server: str
+    proto: DnsProto
+    srv: dict[str, DnsAnswer]
+    hosts: dict[str, tuple[str, ...] | None]
+    """SRV target host → its addresses from this server (None: the lookup itself failed)."""
+
+
+@dataclass(frozen=True)
+class DnsFacts:
+    domain: str
+    servers: tuple[str, ...]
+    views: tuple[DnsView, ...]
+
+    def view(self, server: str, proto: DnsProto) -> DnsView:
+        return next(v for v in self.views if v.server == server and v.proto == proto)
+
+
+async def collect_dns(domain: str, servers: Sequence[str], *, timeout: float) -> DnsFacts:
+    keys = [(s, p, k) for s in servers for p in PROTOS for k in SRV_QUERIES]
+    answers = await asyncio.gather(
+        *(query(s, SRV_QUERIES[k].format(domain=domain), "SRV", p, timeout=timeout) for s, p, k in keys)
+    )
+    srv: dict[tuple[str, DnsProto], dict[str, DnsAnswer]] = {}
+    for (s, p, k), a in zip(keys, answers, strict=True):
+        srv.setdefault((s, p), {})[k] = a
+
+    # Round 2: A records of the targets, unless the additional section already had them.
+    lookups: list[tuple[str, DnsProto, str]] = []
+    hosts: dict[tuple[str, DnsProto], dict[str, tuple[str, ...] | None]] = {}
+    for (s, p), by_key in srv.items():
+        found: dict[str, tuple[str, ...] | None] = {}
+        glue: dict[str, list[str]] = {}
+        for a in by_key.values():
+            for host, addr in a.glue:
+                glue.setdefault(host, []).append(addr)
+        for key in ("ldap_tcp", "kerberos_tcp", "ldap_msdcs"):
+            for rec in by_key[key].srv:
+                if rec.target in glue:
+                    found[rec.target] = tuple(dict.fromkeys(glue[rec.target]))
+                elif rec.target not in found:
+                    found[rec.target] = None
+                    lookups.append((s, p, rec.target))
+        hosts[(s, p)] = found
+    a_answers = await asyncio.gather(*(query(s, h, "A", p, timeout=timeout) for s, p, h in lookups))
+    for (s, p, h), a in zip(lookups, a_answers, strict=True):
+        if a.outcome == "answer":
+            hosts[(s, p)][h] = a.addresses
+        elif a.outcome in ("nxdomain", "nodata"):
+            hosts[(s, p)][h] = ()
+    views = tuple(DnsView(s, p, srv[(s, p)], hosts[(s, p)]) for s in servers for p in PROTOS)
+    return DnsFacts(domain, tuple(servers), views)
