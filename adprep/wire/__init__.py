@@ -1,0 +1,1 @@
+"""Pure wire formats: build requests and decode replies; no sockets."""
