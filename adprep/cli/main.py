@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ports",
         "Test the TCP/UDP ports AD Connector needs on domain controllers.",
     ),
+    "radius": (
+        "adprep.cli.commands.radius",
+        "radius",
+        "Validate AD Connector's RADIUS MFA settings and probe RADIUS servers.",
+    ),
 }
 
 
