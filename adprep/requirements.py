@@ -25,6 +25,7 @@ class PortProfile:
     """Port ranges listed by the source (dynamic RPC); adprep tests the endpoint-mapper ports instead."""
     advisory_tcp: tuple[int, ...] = ()
     """Ports the source lists but AD Connector does not need: not open is a warning, not a failure."""
+    advisory_udp: tuple[int, ...] = ()
 
 
 PORT_PROFILES: Final[dict[str, PortProfile]] = {
@@ -42,6 +43,8 @@ PORT_PROFILES: Final[dict[str, PortProfile]] = {
             source="seed 001: Connect Verification (DirectoryServicePortTest)",
             # DFS-R (5722) and AD Web Services (9389) serve DC-to-DC and PowerShell tooling, not AD Connector.
             advisory_tcp=(5722, 9389),
+            # NTP on the DCs matters to WorkSpaces clients (workspaces-dc), not to AD Connector.
+            advisory_udp=(123,),
         ),
         # seed 001, "IP address and port requirements": WorkSpaces primary interface <-> DCs.
         PortProfile(
@@ -121,10 +124,10 @@ def adc_error_for_port(proto: str, port: int, ip: str) -> str | None:
     """The AD Connector error a closed/filtered port on a DC would cause, if there is one."""
     if proto == "tcp" and port == 53:
         return ADC_DNS_UNAVAILABLE.format(ip=ip)
-    if port in (88, 389):
+    if proto == "tcp" and port in (88, 389):
         return ADC_CONNECTIVITY.format(ip=ip)
-    if port == 53:
-        # AD Connector's DNS step over UDP: its failure is reported as the internal error.
+    if proto == "udp" and port in (53, 88, 389):
+        # AD Connector's texts name only TCP; a UDP failure surfaces as the generic internal error.
         return ADC_INTERNAL_ERROR
     return None
 

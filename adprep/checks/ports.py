@@ -4,6 +4,7 @@ would say and what to do. Pure."""
 from __future__ import annotations
 
 from adprep import requirements as req
+from adprep.collect.ports import RpcFact, UdpProbeFact
 from adprep.model import CheckResult, FactValue, Status
 from adprep.transport.tcp import TcpProbe
 
@@ -64,4 +65,91 @@ def check_tcp_port(probe: TcpProbe, *, advisory: bool = False) -> CheckResult:
         remedy=remedy,
         adc_error=req.adc_error_for_port("tcp", probe.port, probe.address),
         target=probe.address,
+    )
+
+
+def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False) -> CheckResult:
+    """The verdict on one UDP port: open only when the service answered its protocol's request."""
+    port, address = fact.port, fact.address
+    service = req.port_service("udp", port)
+    cid = port_check_id("udp", address, port)
+    facts: dict[str, FactValue] = {"protocol": "udp", "port": port, "service": service}
+    if fact.exchange is None:
+        why = req.UNVERIFIABLE_UDP.get(
+            port, f"adprep has no protocol probe for UDP {port}, so it cannot prove it open."
+        )
+        facts["verdict"] = "unverifiable"
+        return CheckResult(cid, Status.SKIP, f"UDP {port} ({service}) on {address}: unverifiable", facts,
+                           remedy=why, target=address)  # fmt: skip
+    ex = fact.exchange
+    facts.update(elapsed_ms=ex.elapsed_ms, attempts=ex.attempts)
+    if ex.errno_name:
+        facts["errno"] = ex.errno_name
+    direction = f"from the AD Connector subnets to {address} on UDP {port} ({service})"
+    adc = req.adc_error_for_port("udp", port, address)
+    if ex.outcome == "reply" and fact.answer is not None:
+        answer = fact.answer
+        facts.update({k: v for k, v in answer.facts.items()})
+        if answer.recognised:
+            facts["verdict"] = "open"
+            return CheckResult(cid, Status.PASS, f"UDP {port} ({service}) on {address}: open: {answer.summary}", facts,
+                               target=address)  # fmt: skip
+        facts["verdict"] = "unexpected"
+        return CheckResult(
+            cid,
+            Status.WARN,
+            f"UDP {port} on {address}: {answer.summary}",
+            facts,
+            remedy=f"Something other than {service} answers on UDP {port} at {address}: check that {address} is a "
+            "domain controller and that no proxy or middlebox answers in its place.",
+            target=address,
+        )
+    status = Status.WARN if advisory else Status.FAIL
+    if ex.outcome == "refused":
+        facts["verdict"] = "closed"
+        remedy = (
+            f"{address} answered ICMP port unreachable for UDP {port}: no {service} service listens there."
+        )
+    elif ex.outcome == "silent":
+        facts["verdict"] = "open|filtered"
+        remedy = (
+            f"No answer to {ex.attempts} {service} request(s) within {ex.elapsed_ms / 1000:.1f} s: a firewall drops the "
+            f"traffic, or nothing serves it. Allow UDP {port} {direction}, and the replies back."
+        )
+    else:
+        facts["verdict"] = "error"
+        return CheckResult(cid, Status.ERROR, f"UDP {port} ({service}) on {address}: error ({ex.errno_name})", facts,
+                           remedy=f"This host could not send to {address} ({ex.errno_name}).", target=address)  # fmt: skip
+    if advisory:
+        remedy += " AD Connector itself does not need this port; the source document lists it."
+        adc = None
+    title = f"UDP {port} ({service}) on {address}: {facts['verdict']}"
+    return CheckResult(cid, status, title, facts, remedy=remedy, adc_error=adc, target=address)
+
+
+def check_rpc_interface(fact: RpcFact) -> CheckResult:
+    """An RPC interface's endpoint: registered with the endpoint mapper, and its TCP port open."""
+    m = fact.mapping
+    cid = f"ports.rpc.{fact.address}.{m.interface.lower()}"
+    facts: dict[str, FactValue] = {"interface": m.interface, "uuid": m.uuid, "port": m.port}
+    if m.port is None:
+        status = Status.WARN if m.error == "not registered" else Status.ERROR
+        return CheckResult(cid, status, f"RPC {m.interface} on {fact.address}: {m.error}", facts,
+                           remedy="The endpoint mapper did not give a TCP port for this interface; WorkSpaces domain "
+                           "join and logon use it.", target=fact.address)  # fmt: skip
+    assert fact.probe is not None
+    verdict = _TCP_VERDICT[fact.probe.outcome]
+    facts.update(verdict=verdict, elapsed_ms=fact.probe.elapsed_ms)
+    title = f"RPC {m.interface} on {fact.address}: TCP {m.port} {verdict}"
+    if verdict == "open":
+        return CheckResult(cid, Status.PASS, title, facts, target=fact.address)
+    return CheckResult(
+        cid,
+        Status.FAIL,
+        title,
+        facts,
+        remedy=f"The endpoint mapper sends clients to TCP {m.port} for {m.interface}, and it is {verdict}: allow the "
+        f"dynamic RPC range (1024-65535, or the range the DCs are restricted to) from the WorkSpaces subnets to "
+        f"{fact.address}.",
+        target=fact.address,
     )

@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from adprep import requirements as req
-from adprep.checks.ports import check_tcp_port
-from adprep.collect.ports import collect_tcp, plan_port_jobs
+from adprep.checks.ports import check_rpc_interface, check_tcp_port, check_udp_port
+from adprep.collect.ports import PortFacts, collect_ports, plan_port_jobs
 from adprep.errors import InputError
 from adprep.model import CheckResult, Report
 from adprep.runner import build_report, make_vantage, now
 from adprep.validate import check_concurrency, check_timeout
+from adprep.wire.probes import ProbeContext
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class PortsSettings:
     tcp: tuple[int, ...]
     udp: tuple[int, ...] = ()
     advisory_tcp: tuple[int, ...] = ()
+    advisory_udp: tuple[int, ...] = ()
+    domain: str | None = None
+    """The AD domain: lets the CLDAP ping and the Kerberos probe ask the right questions."""
+    rpc: bool = True
+    """Ask the endpoint mapper (when TCP 135 is tested) and test the RPC ports it names."""
     timeout: float = 2.0
     concurrency: int = 256
     vantage: str | None = None
@@ -36,6 +42,8 @@ def ports_settings(
     timeout: float,
     concurrency: int,
     vantage: str | None,
+    domain: str | None = None,
+    rpc: bool = True,
 ) -> PortsSettings:
     """Validate and combine the inputs: a profile's ports, or explicit lists (which win)."""
     if not targets:
@@ -53,6 +61,9 @@ def ports_settings(
         tcp=tcp_ports,
         udp=udp_ports,
         advisory_tcp=chosen.advisory_tcp if chosen and not tcp else (),
+        advisory_udp=chosen.advisory_udp if chosen and not udp else (),
+        domain=domain.strip().rstrip(".").lower() if domain else None,
+        rpc=rpc,
         timeout=check_timeout(timeout),
         concurrency=check_concurrency(concurrency),
         vantage=vantage,
@@ -60,22 +71,52 @@ def ports_settings(
     )
 
 
-def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = None) -> Report:
-    """Probe every target and port concurrently and return the report."""
-    started = now()
+#: Without the domain, probes still prove a service answers: a CLDAP server answers a ping for a
+#: domain it does not serve with an empty result, and a KDC answers a foreign realm with KRB-ERROR 68.
+PLACEHOLDER_DOMAIN = "adprep-probe.invalid"
+
+
+async def collect_port_facts(
+    settings: PortsSettings, *, on_done: Callable[[], None] | None = None
+) -> PortFacts:
     jobs = plan_port_jobs(settings.targets, settings.tcp, settings.udp)
-    facts = asyncio.run(
-        collect_tcp(jobs, timeout=settings.timeout, concurrency=settings.concurrency, on_done=on_done)
-    )
+    context = ProbeContext(domain=settings.domain or PLACEHOLDER_DOMAIN)
+    return await collect_ports(
+        jobs, context=context, timeout=settings.timeout, concurrency=settings.concurrency, rpc=settings.rpc,
+        on_done=on_done,
+    )  # fmt: skip
+
+
+def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckResult]:
+    """Verdicts for every probe, ordered by target (as given), protocol, then port."""
     results: list[CheckResult] = [
         check_tcp_port(p, advisory=p.port in settings.advisory_tcp) for p in facts.tcp
     ]
+    results.extend(check_udp_port(u, advisory=u.port in settings.advisory_udp) for u in facts.udp)
+    results.extend(check_rpc_interface(r) for r in facts.rpc)
+    order = {a: i for i, a in enumerate(settings.targets)}
+    protos = {"tcp": 0, "udp": 1, "rpc": 2}
+    results.sort(
+        key=lambda r: (order.get(r.target or "", len(order)), protos[r.id.split(".")[1]], _port_key(r.id))
+    )
+    return results
+
+
+def _port_key(check_id: str) -> tuple[int, str]:
+    last = check_id.rsplit(".", 1)[-1]
+    return (int(last), "") if last.isdigit() else (70000, last)
+
+
+def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = None) -> Report:
+    """Probe every target and port concurrently and return the report."""
+    started = now()
+    facts = asyncio.run(collect_port_facts(settings, on_done=on_done))
     return build_report(
         "ports",
         started_at=started,
         targets=settings.targets,
-        results=results,
-        vantage=make_vantage(settings.vantage, facts.sources),
+        results=check_port_facts(settings, facts),
+        vantage=make_vantage(settings.vantage, facts.sources or {}),
     )
 
 

@@ -73,7 +73,11 @@ async def exchange_udp(
         while True:
             attempts += 1
             await loop.sock_sendall(sock, request(attempts))
-            wait = min(interval, deadline - time.perf_counter()) if attempts <= retries else deadline - time.perf_counter()
+            wait = (
+                min(interval, deadline - time.perf_counter())
+                if attempts <= retries
+                else deadline - time.perf_counter()
+            )
             try:
                 async with asyncio.timeout(max(wait, 0.001)):
                     data = await loop.sock_recv(sock, max_reply)

@@ -73,3 +73,66 @@ def test_filtered_port_in_a_namespace_costs_one_timeout(netns: str) -> None:
 def test_second_dc_answers_too(dc2: LabDc) -> None:
     report = run_ports(_settings([dc2.address], (53, 88, 389)))
     assert all(r.status is Status.PASS for r in report.results)
+
+
+def _udp_settings(targets: list[str], udp: tuple[int, ...], domain: str | None, timeout: float = 2.0):  # type: ignore[no-untyped-def]
+    return ports_settings(targets=targets, profile=None, tcp=(135,), udp=udp, timeout=timeout, concurrency=64,
+                          vantage=None, domain=domain)  # fmt: skip
+
+
+def test_udp_services_answer_real_protocol_probes(dc1: LabDc) -> None:
+    # Given the lab DC, when UDP 53, 88, 389, 123 and 138 are probed with the domain known
+    report = run_ports(_udp_settings([dc1.address], (53, 88, 123, 138, 389), dc1.domain))
+    r = {x.id: x for x in report.results}
+    a = dc1.address
+    # Then DNS, Kerberos and CLDAP are open because they answered their protocols
+    assert r[f"ports.udp.{a}.53"].status is Status.PASS
+    assert r[f"ports.udp.{a}.53"].facts["rcode"] == "NOERROR"
+    assert r[f"ports.udp.{a}.88"].facts["error_code"] == 6  # KDC_ERR_C_PRINCIPAL_UNKNOWN: a KDC answered
+    cldap = r[f"ports.udp.{a}.389"]
+    assert cldap.status is Status.PASS
+    assert cldap.facts["dns_domain_name"] == dc1.domain
+    assert cldap.facts["dns_host_name"] == dc1.fqdn
+    assert cldap.facts["dc_site_name"] == "Default-First-Site-Name"
+    assert {"DS_KDC_FLAG", "DS_LDAP_FLAG", "DS_WRITABLE_FLAG"} <= set(cldap.facts["flag_names"])  # type: ignore[arg-type]
+    # Samba serves no NTP: the kernel answers ICMP port unreachable, so 123 is closed (seen on this lab)
+    assert r[f"ports.udp.{a}.123"].facts["verdict"] == "closed"
+    # NetBIOS datagrams have no reply: unverifiable, with the reason
+    assert r[f"ports.udp.{a}.138"].status is Status.SKIP
+    assert "NetBIOS datagrams have no reply" in (r[f"ports.udp.{a}.138"].remedy or "")
+
+
+def test_rpc_endpoint_mapper_ports_found_and_open(dc1: LabDc) -> None:
+    report = run_ports(_udp_settings([dc1.address], (), None))
+    rpc = {x.id: x for x in report.results if x.id.startswith("ports.rpc.")}
+    assert set(rpc) == {f"ports.rpc.{dc1.address}.{i}" for i in ("lsa", "samr", "netlogon", "drsuapi")}
+    for result in rpc.values():
+        assert result.status is Status.PASS, result
+        assert int(result.facts["port"]) >= 1024  # type: ignore[arg-type]
+
+
+def test_udp_silence_in_a_dropping_namespace_is_open_filtered(netns: str) -> None:
+    cmd = [
+        "ip", "netns", "exec", netns, sys.executable, "-m", "adprep.cli.main", "ports",
+        "--udp", "53,88,389", "--tcp", "389", "--timeout", "1", "--format", "json", "127.0.1.9", "127.0.0.9",
+    ]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=30)
+    elapsed = time.monotonic() - started
+    data = json.loads(proc.stdout)
+    v = {x["id"]: x["facts"]["verdict"] for x in data["results"]}
+    assert v["ports.udp.127.0.1.9.53"] == "open|filtered"
+    assert v["ports.udp.127.0.1.9.389"] == "open|filtered"
+    assert v["ports.tcp.127.0.1.9.389"] == "filtered"
+    assert v["ports.udp.127.0.0.9.88"] == "closed"
+    silent = next(x for x in data["results"] if x["id"] == "ports.udp.127.0.1.9.88")
+    assert silent["facts"]["attempts"] == 3  # the retries are spread over the one timeout
+    assert elapsed < 1.0 + 2.5
+
+
+def test_second_dc_answers_udp_too(dc2: LabDc) -> None:
+    report = run_ports(_udp_settings([dc2.address], (53, 88, 389), dc2.domain))
+    udp = [r for r in report.results if r.id.startswith("ports.udp.")]
+    assert len(udp) == 3 and all(r.status is Status.PASS for r in udp)
+    cldap = next(r for r in udp if r.id.endswith(".389"))
+    assert cldap.facts["dns_host_name"] == dc2.fqdn

@@ -26,6 +26,16 @@ from adprep.validate import parse_addresses, parse_port_list
 @click.option(
     "--udp", "udp_text", metavar="PORTS", help="UDP ports to test, e.g. 53,88,389 (replaces the profile's)."
 )
+@click.option(
+    "--domain",
+    metavar="FQDN",
+    help="The AD domain, so the CLDAP ping decodes the DC's domain, name and site.",
+)
+@click.option(
+    "--no-rpc",
+    is_flag=True,
+    help="Do not ask the endpoint mapper for the RPC ports (when TCP 135 is tested).",
+)
 @click.option("--timeout", type=float, help="Seconds to wait for each probe (default 2).")
 @click.option("--concurrency", type=int, help="Probes in flight at once (default 256).")
 @config_option
@@ -37,6 +47,8 @@ def ports(
     profile: str | None,
     tcp_text: str | None,
     udp_text: str | None,
+    domain: str | None,
+    no_rpc: bool,
     timeout: float | None,
     concurrency: int | None,
     config_path: Path | None,
@@ -65,6 +77,8 @@ def ports(
         timeout=cfg.pick(timeout, conf, "timeout", 2.0),
         concurrency=cfg.pick(concurrency, conf, "concurrency", 256),
         vantage=vantage or conf.get("vantage"),
+        domain=cfg.pick(domain, conf, "domain"),
+        rpc=not no_rpc,
     )
     with app.progress(probe_count(settings), "probing ports") as tick:
         report = run_ports(settings, on_done=tick)
