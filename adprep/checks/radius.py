@@ -222,7 +222,7 @@ def check_worst_case_wait(settings: MfaSettings) -> CheckResult:
         "radius.worst_case_wait",
         Status.PASS,
         f"Worst case {per_server:g} s per silent server ({settings.timeout:g} s × {settings.retries + 1} "
-        f"attempts), {total:g} s for {count} server(s) in turn",
+        f"attempt(s)), {total:g} s for {count} server(s) in turn",
         {"per_server_s": per_server, "all_servers_s": total, "servers": count},
     )
 
