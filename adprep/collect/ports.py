@@ -146,7 +146,7 @@ async def collect_ports(
             RpcFact(a, m, probed.get((a, m.port)) if m.port is not None else None)
             for (a, _), m in zip(pairs, mappings, strict=True)
         ]
-    sources = {j.address: source_address_for(j.address) for j in jobs}
+    sources = {address: source_address_for(address) for address in dict.fromkeys(j.address for j in jobs)}
     return PortFacts(
         tcp=tuple(tcp_results),
         udp=tuple(udp_results) + tuple(no_probe),

@@ -1,0 +1,39 @@
+"""A filtered peer for benchmarks: a network namespace of our own, reached over a veth pair, that
+drops everything it receives. Its address (RFC 2544 benchmark range) exists only inside it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+
+HOST_SIDE = "198.18.0.1"
+FILTERED = "198.18.0.2"
+
+
+def _run(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def filtered_peer() -> Iterator[str]:
+    """Yield an address whose every port is filtered (packets dropped inside our namespace)."""
+    ns, a, b = f"adpb{os.getpid()}", f"adpa{os.getpid() % 10000}", f"adpz{os.getpid() % 10000}"
+    _run("ip", "netns", "add", ns)
+    try:
+        _run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+        _run("ip", "link", "set", b, "netns", ns)
+        _run("ip", "addr", "add", f"{HOST_SIDE}/30", "dev", a)
+        _run("ip", "link", "set", a, "up")
+        ex = ("ip", "netns", "exec", ns)
+        _run(*ex, "ip", "addr", "add", f"{FILTERED}/30", "dev", b)
+        _run(*ex, "ip", "link", "set", b, "up")
+        _run(*ex, "ip", "link", "set", "lo", "up")
+        _run(*ex, "nft", "add", "table", "inet", "f")
+        _run(*ex, "nft", "add", "chain", "inet", "f", "in", "{ type filter hook input priority 0; }")
+        _run(*ex, "nft", "add", "rule", "inet", "f", "in", "drop")
+        yield FILTERED
+    finally:
+        subprocess.run(["ip", "link", "delete", a], capture_output=True)
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True)

@@ -1,0 +1,138 @@
+"""Benchmark: adprep's port sweep against nmap on the same targets, ports and timeouts.
+
+Targets: the lab DCs (dc1, dc2), 50 (or --dead N) loopback addresses with nothing listening, and
+one filtered address inside a namespace of our own. Prints wall times, the ratio, and where the
+verdicts differ. Then the issue's budget: 100 DC addresses x the legacy-2016 profile must finish
+within 2 x timeout + 1 s. Run as root after ``scripts/lab up dc1 dc2``:
+
+    .venv/bin/python -m bench.ports_vs_nmap [--timeout 2] [--dead 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from adprep import requirements as req
+from adprep.jobs.ports import ports_settings, run_ports
+from bench.netns import filtered_peer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def lab_dcs() -> list[str]:
+    facts = json.loads((REPO / ".lab" / "lab.json").read_text())
+    return [d["address"] for d in facts["dcs"].values()]
+
+
+def nmap(
+    kind: str, targets: list[str], ports: tuple[int, ...], timeout: float
+) -> tuple[float, dict[tuple[str, int], str]]:
+    ms = int(timeout * 1000)
+    cmd = [
+        "nmap", kind, "-Pn", "-n", "-oG", "-", "--max-retries", "0" if kind == "-sT" else "1",
+        "--initial-rtt-timeout", f"{ms}ms", "--max-rtt-timeout", f"{ms}ms", "--min-rtt-timeout", f"{ms}ms", "--min-parallelism", "256",
+        "-p", ",".join(map(str, ports)), *targets,
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    elapsed = time.perf_counter() - t0
+    verdicts: dict[tuple[str, int], str] = {}
+    for line in out.splitlines():
+        m = re.match(r"Host: (\S+) .*Ports: (.*)", line)
+        if not m:
+            continue
+        for entry in m.group(2).split(", "):
+            port, state = entry.split("/")[:2]
+            verdicts[(m.group(1), int(port))] = state
+    return elapsed, verdicts
+
+
+def adprep(
+    targets: list[str], tcp: tuple[int, ...], udp: tuple[int, ...], timeout: float
+) -> tuple[float, dict[tuple[str, str, int], str]]:
+    settings = ports_settings(targets=targets, profile=None, tcp=tcp or None, udp=udp or None, timeout=timeout,
+                              concurrency=1024, vantage="bench", domain="lab.example", rpc=False)  # fmt: skip
+    t0 = time.perf_counter()
+    report = run_ports(settings)
+    elapsed = time.perf_counter() - t0
+    out: dict[tuple[str, str, int], str] = {}
+    for r in report.results:
+        _, proto, rest = r.id.split(".", 2)
+        addr, port = rest.rsplit(".", 1)
+        out[(proto, addr, int(port))] = str(r.facts["verdict"])
+    return elapsed, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--timeout", type=float, default=2.0)
+    ap.add_argument("--dead", type=int, default=50)
+    args = ap.parse_args()
+    dead = [f"127.0.2.{i}" for i in range(1, args.dead + 1)]
+    tcp = req.PORT_PROFILES["legacy-2016"].tcp
+    udp = req.PORT_PROFILES["adc-minimum"].udp
+    with filtered_peer() as filtered:
+        targets = [*lab_dcs(), *dead, filtered]
+        print(f"targets: {len(targets)} ({len(lab_dcs())} lab DCs, {len(dead)} dead loopback, 1 filtered {filtered}); "
+              f"timeout {args.timeout:g} s")  # fmt: skip
+
+        a_tcp, v_tcp = adprep(targets, tcp, (), args.timeout)
+        n_tcp, nv_tcp = nmap("-sT", targets, tcp, args.timeout)
+        print(
+            f"TCP {len(tcp)} ports: adprep {a_tcp:.2f} s, nmap -sT {n_tcp:.2f} s, ratio nmap/adprep {n_tcp / a_tcp:.1f}x"
+        )
+        diff = 0
+        for (_proto, addr, port), verdict in sorted(v_tcp.items()):
+            theirs = nv_tcp.get((addr, port), "?")
+            if verdict != theirs:
+                diff += 1
+                if diff <= 5:
+                    print(f"  differ: tcp {addr}:{port} adprep={verdict} nmap={theirs}")
+        print(f"  TCP verdicts that differ: {diff}")
+
+        reachable = targets[:-1]
+        a2, _ = adprep(reachable, tcp, (), args.timeout)
+        n2, _ = nmap("-sT", reachable, tcp, args.timeout)
+        print(
+            f"TCP without the filtered address: adprep {a2:.2f} s, nmap -sT {n2:.2f} s, ratio nmap/adprep {n2 / a2:.1f}x"
+        )
+
+        a_udp, v_udp = adprep(targets, (), udp, args.timeout)
+        n_udp, nv_udp = nmap("-sU", targets, udp, args.timeout)
+        print(
+            f"UDP {len(udp)} ports: adprep {a_udp:.2f} s, nmap -sU {n_udp:.2f} s, ratio nmap/adprep {n_udp / a_udp:.1f}x"
+        )
+        diff = 0
+        for (_proto, addr, port), verdict in sorted(v_udp.items()):
+            theirs = nv_udp.get((addr, port), "?")
+            if verdict != theirs:
+                diff += 1
+                if diff <= 8:
+                    print(f"  differ: udp {addr}:{port} adprep={verdict} nmap={theirs}")
+        print(
+            f"  UDP verdicts that differ: {diff} (nmap sends no Kerberos/CLDAP request, so it cannot tell open)"
+        )
+
+        live = lab_dcs()
+        hundred = [*live, *[f"127.0.3.{i}" for i in range(1, 100 - len(live))], filtered]
+        prof = req.PORT_PROFILES["legacy-2016"]
+        settings = ports_settings(targets=hundred, profile="legacy-2016", tcp=None, udp=None, timeout=args.timeout,
+                                  concurrency=2048, vantage="bench", domain="lab.example")  # fmt: skip
+        t0 = time.perf_counter()
+        report = run_ports(settings)
+        full = time.perf_counter() - t0
+        budget = 2 * args.timeout + 1
+        print(f"full preflight, {len(hundred)} addresses x legacy-2016 ({len(prof.tcp)} TCP + {len(prof.udp)} UDP "
+              f"+ RPC): {full:.2f} s for {len(report.results)} checks; budget 2 x timeout + 1 = {budget:.1f} s: "
+              f"{'within' if full <= budget else 'OVER'}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
