@@ -22,6 +22,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ports",
         "Test the TCP/UDP ports AD Connector needs on domain controllers.",
     ),
+    "delegate": (
+        "adprep.cli.commands.delegate",
+        "delegate",
+        "Create the WorkSpaces_Connectors group, add members, delegate a preset's rights.",
+    ),
+    "account": ("adprep.cli.commands.account", "account", "Create the AD Connector service account."),
+    "ou": ("adprep.cli.commands.ou", "ou", "Create organizational units (nested paths)."),
+    "users": ("adprep.cli.commands.users", "users", "Import users in bulk from a CSV file."),
     "radius": (
         "adprep.cli.commands.radius",
         "radius",

@@ -1,0 +1,94 @@
+"""``adprep users import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from adprep.cli.app import App
+from adprep.cli.commands._prep import settings_from_options, show_or_apply
+from adprep.cli.options import directory_options, plan_options
+
+
+@click.group()
+def users() -> None:
+    """Users in bulk."""
+
+
+@users.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--default-ou", metavar="PATH|DN", help="Where rows with an empty ou column go (default CN=Users)."
+)
+@click.option(
+    "--passwords-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV (mode 0600, appended to) for generated passwords; required when a row has no password.",
+)
+@directory_options
+@plan_options
+@click.pass_obj
+def import_(
+    app: App,
+    csv_file: Path,
+    default_ou: str | None,
+    passwords_out: Path | None,
+    dc: str | None,
+    domain: str | None,
+    user: str | None,
+    password_file: Path | None,
+    dc_name: str | None,
+    ldap_mode: str,
+    ca_file: str | None,
+    insecure: bool,
+    dry_run: bool,
+    fmt: str,
+) -> int:
+    """Create the users of CSV_FILE that do not exist, and add missing group memberships.
+
+    Columns: sAMAccountName (required), givenName, sn, mail, ou (path or DN), groups (;-separated),
+    password (empty: generated). The whole file is checked first; any bad row stops the import
+    with every bad row listed (exit 2), and nothing is written.
+
+    \b
+    Examples:
+      adprep users import users.csv --passwords-out passwords.csv --dc 10.0.0.10 --domain corp.example.com \\
+          --user Administrator --dry-run
+    """
+    from adprep.jobs.directory_session import open_session
+    from adprep.jobs.users import (
+        PasswordsFile,
+        apply_users_import,
+        plan_users_import,
+        users_import_settings,
+        validate_users_file,
+    )
+    from adprep.prep.csv_users import UsersCsvError
+
+    directory = settings_from_options(
+        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, ldap_mode=ldap_mode,
+        ca_file=ca_file, insecure=insecure,
+    )  # fmt: skip
+    settings = users_import_settings(
+        directory, csv_path=csv_file, default_ou=default_ou, passwords_out=passwords_out
+    )
+    try:
+        index = validate_users_file(settings)
+        # Only read here; it is written just before each add, so a dry run never touches it.
+        passwords = PasswordsFile(passwords_out) if passwords_out is not None else None
+        with open_session(directory) as session:
+            plan = plan_users_import(session, settings, index, passwords)
+            try:
+                status, _ = show_or_apply(
+                    app, plan, lambda p, tick: apply_users_import(session, p, on_done=tick), fmt=fmt,
+                    dry_run=dry_run,
+                )  # fmt: skip
+            finally:
+                if passwords is not None:
+                    passwords.close()
+    except UsersCsvError as e:
+        for problem in e.problems:
+            click.echo(f"{e.path}:{problem.line}: {problem.reason}", err=True)
+        raise
+    return status

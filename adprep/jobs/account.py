@@ -1,0 +1,151 @@
+"""``adprep account create``: the AD Connector service account (REQUIREMENTS.md §3), enabled, in the
+delegation group, its password from a secret source or generated.
+
+A generated password goes only where the user said: a file created with mode 0600 (written and
+flushed before the add that sets it, so a killed run cannot lose it), or stdout when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adprep.ad.names import (
+    check_password,
+    generate_password,
+    validate_sam_account_name,
+    validate_service_account_name,
+)
+from adprep.errors import InputError
+from adprep.jobs.delegate import container_dn
+from adprep.jobs.directory_session import DirectorySettings
+from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, open_private
+from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
+from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
+from adprep.secrets import Secret
+from adprep.transport.ldap import LdapSession
+
+#: Where ``--password-out -`` sends a generated password.
+STDOUT = Path("-")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    directory: DirectorySettings
+    name: str
+    container_dn: str
+    group: str | None
+    password: Secret | None = field(repr=False)
+    """The given password; ``None`` with ``generate``."""
+    generate: bool = False
+    password_out: Path | None = None
+    """A file (0600) for a generated password, or :data:`STDOUT`."""
+    never_expires: bool = False
+    reset_password: bool = False
+
+
+def account_settings(
+    directory: DirectorySettings,
+    *,
+    name: str,
+    container: str | None,
+    group: str | None,
+    password: Secret | None,
+    generate: bool,
+    password_out: Path | None,
+    never_expires: bool,
+    reset_password: bool,
+) -> AccountSettings:
+    validate_service_account_name(name)
+    validate_sam_account_name(name)
+    if generate and password is not None:
+        raise InputError("Both a password and --generate-password were given", hint="Choose one.")
+    if generate and password_out is None:
+        raise InputError(
+            "--generate-password needs --password-out",
+            hint="Pass --password-out FILE (created with mode 0600), or --password-out - to print it on stdout.",
+        )
+    if not generate and password is None:
+        raise InputError(
+            "No password for the new account",
+            hint="Set ADPREP_ACCOUNT_PASSWORD, pass --account-password-file, or --generate-password.",
+        )
+    if password is not None:
+        check = check_password(password.reveal(), account_name=name)
+        if not check.console_ok:
+            raise InputError(f"The account password is not accepted: {' '.join(check.problems)}")
+    return AccountSettings(
+        directory=directory,
+        name=name,
+        container_dn=container_dn(
+            container, directory.base_dn, default=f"CN=Users,{directory.base_dn}", what="--container"
+        ),
+        group=group or None,
+        password=password,
+        generate=generate,
+        password_out=password_out,
+        never_expires=never_expires,
+        reset_password=reset_password,
+    )
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    plan: Plan
+    generated: Secret | None = field(default=None, repr=False)
+    """The generated password, when the plan sets one."""
+
+
+def plan_account_create(session: LdapSession, settings: AccountSettings) -> AccountPlan:
+    base = settings.directory.base_dn
+    group_dn: str | None = None
+    if settings.group is not None:
+        groups = find_by_sam(session, base, [settings.group], (), object_class="group")
+        hit = groups.get(settings.group.casefold())
+        if hit is None:
+            raise InputError(
+                f"The group {settings.group} does not exist in {base}",
+                hint="Create it with adprep delegate first, or pass --no-group.",
+            )
+        group_dn = hit.dn
+    found = find_by_sam(session, base, [settings.name], ("userAccountControl", "memberOf", "objectClass"))
+    entry = found.get(settings.name.casefold())
+    observed: ObservedAccount | None = None
+    if entry is not None:
+        classes = {str(c).casefold() for c in entry.all("objectClass")}
+        if "user" not in classes or "computer" in classes:
+            raise InputError(f"{settings.name} exists at {entry.dn} but is not a user account")
+        observed = ObservedAccount(
+            entry.dn, int(entry.first("userAccountControl", 0)), casefolded(entry.all("memberOf"))
+        )
+    needs_password = observed is None or settings.reset_password
+    password = settings.password
+    if needs_password and settings.generate:
+        password = Secret(generate_password(), "generated")
+    spec = AccountSpec(
+        name=settings.name,
+        container_dn=settings.container_dn,
+        domain=settings.directory.domain,
+        group_dn=group_dn,
+        password=password if needs_password else None,
+        password_never_expires=settings.never_expires,
+        reset_password=settings.reset_password,
+    )
+    generated = password if needs_password and settings.generate else None
+    before: Callable[[], None] | None = None
+    if generated is not None and settings.password_out not in (None, STDOUT):
+        out = settings.password_out
+        assert out is not None
+
+        def before() -> None:
+            with open_private(out, append=False) as f:
+                f.write(generated.reveal() + "\n")
+
+    return AccountPlan(plan_account(spec, observed, before_password=before), generated)
+
+
+def apply_account_create(
+    session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
+) -> ApplyResult:
+    return apply_plan(plan, ldap_appliers(session), on_done=on_done)

@@ -1,0 +1,135 @@
+"""Delegation as a plan: the group, its members and a preset's ACEs (desired) and what the
+directory holds (observed) → changes.
+
+REQUIREMENTS.md §4 (seed 001 "Delegating Connect Privileges"; the AWS guide's OU delegation):
+a Global Security group (default ``WorkSpaces_Connectors`` in ``CN=Users``), members added, and the
+preset's ACEs added to the target's DACL, only the missing ones, in canonical order, never dropping
+or reordering an existing ACE (:func:`adprep.ad.security_descriptor.encode_with_added_aces`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adprep.ad.delegation import DelegationPreset, diff_aces
+from adprep.ad.dn import rdn
+from adprep.ad.security_descriptor import parse_security_descriptor
+from adprep.prep.ldap_writes import (
+    ACTION_ADD,
+    ACTION_ADD_ACES,
+    ACTION_ADD_MEMBERS,
+    GROUP_CLASSES,
+    GROUP_TYPE_GLOBAL_SECURITY,
+    AddAces,
+    AddEntry,
+    AddMembers,
+)
+from adprep.prep.plan import Change, Plan
+
+#: Shown in a plan in place of the SID of a group that does not exist yet.
+NEW_GROUP_SID = "S-1-5-21-0-0-0-0"
+
+
+@dataclass(frozen=True)
+class DelegationSpec:
+    group_name: str
+    group_container_dn: str
+    preset: DelegationPreset
+    target_dn: str
+    """Where the ACEs go: the domain root, or an OU."""
+    members: tuple[str, ...] = ()
+    """Member DNs (resolved from names before planning)."""
+    description: str = "AWS AD Connector / WorkSpaces delegation (adprep)"
+
+    @property
+    def group_dn(self) -> str:
+        return f"{rdn('CN', self.group_name)},{self.group_container_dn}"
+
+
+@dataclass(frozen=True)
+class ObservedGroup:
+    dn: str
+    sid: str
+    members: frozenset[str] = field(default_factory=frozenset)
+    """Casefolded member DNs."""
+
+
+@dataclass(frozen=True)
+class ObservedDelegation:
+    group: ObservedGroup | None
+    target_sd: bytes
+    """The target's nTSecurityDescriptor as read with the SD flags control set to DACL (4)."""
+
+
+def plan_delegation(spec: DelegationSpec, observed: ObservedDelegation) -> Plan:
+    changes: list[Change] = []
+    in_place: list[str] = []
+    group_create: tuple[str, ...] = ()
+    if observed.group is None:
+        group_dn = spec.group_dn
+        change_id = f"group.create:{group_dn}"
+        group_create = (change_id,)
+        changes.append(
+            Change(
+                id=change_id,
+                action=ACTION_ADD,
+                target=group_dn,
+                summary=f"create Global Security group {spec.group_name} in {spec.group_container_dn}",
+                details={"sAMAccountName": spec.group_name, "groupType": GROUP_TYPE_GLOBAL_SECURITY},
+                payload=AddEntry(
+                    group_dn,
+                    GROUP_CLASSES,
+                    {
+                        "sAMAccountName": spec.group_name,
+                        "groupType": GROUP_TYPE_GLOBAL_SECURITY,
+                        "description": spec.description,
+                    },
+                ),
+            )
+        )
+        members_now: frozenset[str] = frozenset()
+        sid = NEW_GROUP_SID
+    else:
+        group_dn = observed.group.dn
+        members_now = observed.group.members
+        sid = observed.group.sid
+        in_place.append(f"group {spec.group_name} exists at {group_dn}")
+    missing_members = tuple(m for m in spec.members if m.casefold() not in members_now)
+    for m in spec.members:
+        if m not in missing_members:
+            in_place.append(f"{m} is a member of {group_dn}")
+    if missing_members:
+        changes.append(
+            Change(
+                id=f"group.add-members:{group_dn}",
+                action=ACTION_ADD_MEMBERS,
+                target=group_dn,
+                summary=f"add {len(missing_members)} member(s) to {group_dn}",
+                details={"members": list(missing_members)},
+                depends_on=group_create,
+                payload=AddMembers(group_dn, missing_members),
+            )
+        )
+    wanted = spec.preset.aces(sid)
+    missing = (
+        wanted if observed.group is None else diff_aces(parse_security_descriptor(observed.target_sd), wanted)
+    )
+    if missing:
+        changes.append(
+            Change(
+                id=f"acl.add-aces:{spec.target_dn}",
+                action=ACTION_ADD_ACES,
+                target=spec.target_dn,
+                summary=f"add {len(missing)} ACE(s) of preset {spec.preset.name} for {spec.group_name} on {spec.target_dn}",
+                details={
+                    "preset": spec.preset.name,
+                    "trustee": group_dn,
+                    "aces": [a.to_sddl() for a in missing],
+                },
+                depends_on=group_create,
+                payload=AddAces(spec.target_dn, group_dn, spec.preset),
+            )
+        )
+    else:
+        in_place.append(f"the {len(wanted)} ACEs of preset {spec.preset.name} are on {spec.target_dn}")
+    return Plan("delegate", tuple(changes), tuple(in_place))

@@ -1,0 +1,76 @@
+"""The payloads of directory write changes: what an applier sends, as pure data.
+
+Plans (:mod:`adprep.prep.ou`, :mod:`~adprep.prep.users`, :mod:`~adprep.prep.account`,
+:mod:`~adprep.prep.delegation`) put these in :attr:`adprep.prep.plan.Change.payload`; the appliers in
+:mod:`adprep.jobs.ldap_apply` send them. A password stays a :class:`~adprep.secrets.Secret` until the
+applier encodes it, so a plan can be shown, logged or rendered as JSON without leaking it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from adprep.ad.delegation import DelegationPreset
+from adprep.secrets import Secret
+
+#: Change.action names, one applier each.
+ACTION_ADD = "ldap.add"
+ACTION_MODIFY = "ldap.modify"
+ACTION_ADD_MEMBERS = "ldap.add_members"
+ACTION_ADD_ACES = "acl.add_aces"
+
+#: MS-ADTS 2.2.12 (groupType): GLOBAL_GROUP (0x2) | SECURITY_ENABLED (0x80000000), as the signed
+#: 32-bit integer AD stores.
+GROUP_TYPE_GLOBAL_SECURITY = -2147483646
+USER_CLASSES = ("top", "person", "organizationalPerson", "user")
+GROUP_CLASSES = ("top", "group")
+OU_CLASSES = ("top", "organizationalUnit")
+
+
+@dataclass(frozen=True)
+class AddEntry:
+    """Create one object. With ``password``, ``unicodePwd`` goes in the same add (AD accepts it over
+    TLS, MS-ADTS 3.1.1.3.1.5.2), so the object never exists without its password: a run killed
+    half-way leaves either nothing or a complete, enabled account."""
+
+    dn: str
+    object_class: tuple[str, ...]
+    attributes: Mapping[str, str | int | list[str]]
+    password: Secret | None = field(default=None, repr=False)
+    before: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    """Runs just before the add (e.g. writing a generated password to its file first)."""
+
+
+@dataclass(frozen=True)
+class ModifyEntry:
+    """Replace or add attribute values on one object."""
+
+    dn: str
+    changes: Mapping[str, tuple[str, tuple[str | int, ...]]]
+    """attribute -> ("add" | "replace" | "delete", values)."""
+    password: Secret | None = field(default=None, repr=False)
+    """A new ``unicodePwd``, sent in its own modify before the other changes."""
+    before: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AddMembers:
+    """Add ``members`` (DNs) to the group ``group_dn``; members already in it are not an error."""
+
+    group_dn: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AddAces:
+    """Add a preset's ACEs for a group to one object's DACL.
+
+    The group's SID is looked up when the change is applied (the group may be created by an
+    earlier change of the same plan); the DACL is read again then too, so the write merges with
+    what is there at that moment and never drops an ACE someone added since the plan was made.
+    """
+
+    target_dn: str
+    group_dn: str
+    preset: DelegationPreset
