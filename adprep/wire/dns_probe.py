@@ -54,20 +54,24 @@ def build_dns_query(name: str, rdtype: str = "SOA", query_id: int | None = None)
     return query
 
 
+def _from_wire(data: bytes, *, question_only: bool) -> dns.message.Message:
+    try:
+        return dns.message.from_wire(data, question_only=question_only)
+    except dns.exception.DNSException as e:
+        raise WireFormatError(f"Not a DNS reply: {e}") from e
+    except (ValueError, IndexError, UnicodeError) as e:  # dnspython lets a few of these escape
+        raise WireFormatError(f"Not a DNS reply: {e}") from e
+
+
 def parse_dns_reply(data: bytes, query: dns.message.Message) -> DnsReply:
     """Decode ``data`` as the reply to ``query``; raise :class:`WireFormatError` if it is not one."""
     try:
-        reply = dns.message.from_wire(data, question_only=False, ignore_trailing=False)
-    except dns.message.Truncated as e:
-        # The TC bit is set and the message is cut: still a server's reply; read its header only.
-        try:
-            reply = dns.message.from_wire(data, question_only=True)
-        except dns.exception.DNSException as inner:
-            raise WireFormatError(f"Not a DNS reply: {inner}") from e
-    except dns.exception.DNSException as e:
-        raise WireFormatError(f"Not a DNS reply: {e}") from e
-    except (ValueError, IndexError, UnicodeError) as e:
-        raise WireFormatError(f"Not a DNS reply: {e}") from e
+        reply = _from_wire(data, question_only=False)
+    except WireFormatError:
+        # RFC 1035 4.1.1: with TC set the server cut its reply; its header and question still count.
+        if len(data) < 12 or not data[2] & 0x02:
+            raise
+        reply = _from_wire(data, question_only=True)
     if not reply.flags & dns.flags.QR:
         raise WireFormatError("DNS message is a query, not a reply.", offset=2)
     if reply.id != query.id:

@@ -68,7 +68,7 @@ def error_name(code: int) -> str:
 class KdcReply:
     """What a KDC (or a kpasswd server) answered."""
 
-    kind: Literal["krb-error", "as-rep", "ap-rep"]
+    kind: Literal["krb-error", "as-rep"]
     realm: str
     """The realm the KDC names in the reply (KRB-ERROR ``realm``, AS-REP ``crealm``)."""
     error_code: int | None = None

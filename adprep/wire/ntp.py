@@ -56,21 +56,29 @@ def to_ntp_timestamp(moment: datetime) -> int:
     """A 64-bit NTP timestamp (RFC 5905 6): 32 bits of seconds since 1900, 32 of fraction."""
     delta = moment - NTP_EPOCH
     seconds = delta.days * 86400 + delta.seconds
-    fraction = (delta.microseconds << 32) // 1_000_000
+    fraction = ((delta.microseconds << 32) + 500_000) // 1_000_000
     return ((seconds & 0xFFFFFFFF) << 32) | fraction
 
 
 def from_ntp_timestamp(value: int) -> datetime:
+    """The UTC time of a 64-bit NTP timestamp, rounded to the microsecond.
+
+    RFC 4330 3: a seconds value with the high bit clear is taken to be in era 1 (from 2036-02-07).
+    """
     seconds, fraction = value >> 32, value & 0xFFFFFFFF
-    return NTP_EPOCH + timedelta(seconds=seconds, microseconds=(fraction * 1_000_000) >> 32)
+    if not seconds & 0x80000000:
+        seconds += 1 << 32
+    return NTP_EPOCH + timedelta(seconds=seconds, microseconds=(fraction * 1_000_000 + (1 << 31)) >> 32)
 
 
-def build_ntp_request(transmit_time: datetime) -> bytes:
-    """A 48-byte NTPv4 client request (mode 3) whose transmit timestamp is ``transmit_time``.
+def build_ntp_request(transmit_time: datetime | None = None) -> bytes:
+    """A 48-byte NTPv4 client request (mode 3) whose transmit timestamp is ``transmit_time`` (now).
 
     The server copies the transmit timestamp into its reply's origin timestamp, which is how
     :func:`parse_ntp_reply` tells a reply to this request from a stray packet.
     """
+    if transmit_time is None:
+        transmit_time = datetime.now(UTC)
     first = (0 << 6) | (VERSION << 3) | MODE_CLIENT
     return _HEADER.pack(first, 0, 0, 0, 0, 0, b"\0\0\0\0", 0, 0, 0, to_ntp_timestamp(transmit_time))
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar, Protocol
 
+import dns.flags
 import dns.message
 
 from adprep.errors import WireFormatError
@@ -111,7 +112,7 @@ class DnsProbe:
             if query is None:
                 # Without the request, accept any reply: match it against itself.
                 query = dns.message.from_wire(reply, question_only=True)
-                query.flags &= ~0x8000
+                query.flags &= ~dns.flags.QR
             answer = dns_probe.parse_dns_reply(reply, query)
         except Exception as e:
             return _unrecognised(self.service, "DNS", reply, e)
@@ -282,7 +283,7 @@ class NtpProbe:
     service: ClassVar[str] = "ntp"
 
     def build(self, context: ProbeContext) -> bytes:
-        return ntp.build_ntp_request(datetime.now(UTC))
+        return ntp.build_ntp_request()
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
         try:
