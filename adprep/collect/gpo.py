@@ -1,0 +1,239 @@
+"""Facts about GPOs: their LDAP objects, their SYSVOL folders, and the links on the way to an OU.
+
+Collectors read through :mod:`adprep.transport.ldap` and :mod:`adprep.transport.smb` and return
+frozen dataclasses; they never write. Where a GPO lives follows MS-GPOL 2.2.1 (the
+groupPolicyContainer ``CN={GUID},CN=Policies,CN=System,<domain>``) and 2.2.4 (the folder
+``\\\\<domain>\\SysVol\\<domain>\\Policies\\{GUID}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from adprep.ad.dn import escape_filter_value, is_descendant, parse_dn, render_dn
+from adprep.errors import InputError
+from adprep.transport.ldap import LdapSession
+from adprep.transport.smb import SmbSession
+
+SYSVOL_SHARE = "SYSVOL"
+GPC_ATTRIBUTES = (
+    "cn", "displayName", "gPCFileSysPath", "versionNumber", "flags", "gPCMachineExtensionNames",
+    "gPCFunctionalityVersion",
+)  # fmt: skip
+#: LDAP_SERVER_SD_FLAGS: owner, group and DACL (MS-ADTS 3.1.1.3.4.1.11).
+SD_OWNER_GROUP_DACL = 0x7
+
+
+def policies_dn(base_dn: str) -> str:
+    return f"CN=Policies,CN=System,{base_dn}"
+
+
+def gpo_dn(guid: str, base_dn: str) -> str:
+    return f"CN={guid},{policies_dn(base_dn)}"
+
+
+def sysvol_folder(domain: str, guid: str) -> str:
+    """The GPO's folder inside the SYSVOL share: ``<domain>/Policies/{GUID}``."""
+    return f"{domain}/Policies/{guid}"
+
+
+def file_sys_path(domain: str, guid: str) -> str:
+    """``gPCFileSysPath`` as GPMC writes it (MS-GPOL 2.2.4)."""
+    return f"\\\\{domain}\\SysVol\\{domain}\\Policies\\{guid}"
+
+
+@dataclass(frozen=True)
+class GpoObject:
+    """A groupPolicyContainer as read."""
+
+    dn: str
+    guid: str
+    """``{XXXXXXXX-...}`` as in the CN."""
+    display_name: str | None
+    file_sys_path: str | None
+    version: int | None
+    """``versionNumber`` (unsigned); None when the attribute is missing."""
+    flags: int | None
+    """MS-GPOL 2.2.2: 1 user half disabled, 2 computer half disabled."""
+    machine_extensions: str | None
+    functionality_version: int | None = None
+    security_descriptor: bytes | None = field(default=None, repr=False)
+    """``nTSecurityDescriptor`` with owner, group and DACL."""
+    children: frozenset[str] = frozenset()
+    """Child container names present, casefolded (``machine``, ``user``)."""
+
+
+def _int(value: object) -> int | None:
+    if value is None or value == []:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _gpo(
+    entry_dn: str, attrs: Mapping[str, list[object]], sd: bytes | None, children: frozenset[str]
+) -> GpoObject:
+    def first(name: str) -> object:
+        values = attrs.get(name) or []
+        return values[0] if values else None
+
+    version = _int(first("versionNumber"))
+    cn = first("cn")
+    guid = str(cn) if cn else parse_dn(entry_dn)[0].value
+    return GpoObject(
+        dn=entry_dn,
+        guid=guid.upper(),
+        display_name=str(first("displayName")) if first("displayName") is not None else None,
+        file_sys_path=str(first("gPCFileSysPath")) if first("gPCFileSysPath") is not None else None,
+        version=None if version is None else version & 0xFFFFFFFF,
+        flags=_int(first("flags")),
+        machine_extensions=str(first("gPCMachineExtensionNames"))
+        if first("gPCMachineExtensionNames")
+        else None,
+        functionality_version=_int(first("gPCFunctionalityVersion")),
+        security_descriptor=sd,
+        children=children,
+    )
+
+
+def collect_gpo(session: LdapSession, dn: str) -> GpoObject | None:
+    """The GPO at ``dn``, with its security descriptor and child containers; None if absent."""
+    entry = session.get(dn, (*GPC_ATTRIBUTES, "nTSecurityDescriptor"), sd_flags=SD_OWNER_GROUP_DACL)
+    if entry is None:
+        return None
+    raw_sd = entry.raw.get("nTSecurityDescriptor") or []
+    children = frozenset(
+        parse_dn(child.dn)[0].value.casefold()
+        for child in session.search(dn, "(objectClass=container)", scope="one", attributes=("cn",))
+    )
+    return _gpo(entry.dn, entry.attributes, raw_sd[0] if raw_sd else None, children)
+
+
+def collect_gpos_named(session: LdapSession, base_dn: str, name: str) -> list[GpoObject]:
+    """Every GPO whose displayName is ``name`` (AD compares it without case)."""
+    found = session.search(
+        policies_dn(base_dn),
+        f"(&(objectClass=groupPolicyContainer)(displayName={escape_filter_value(name)}))",
+        scope="one",
+        attributes=("cn",),
+    )
+    result = []
+    for entry in found:
+        gpo = collect_gpo(session, entry.dn)
+        if gpo is not None:
+            result.append(gpo)
+    return result
+
+
+def find_gpo(session: LdapSession, base_dn: str, name: str) -> GpoObject | None:
+    """The one GPO named ``name``, or None; two GPOs with the same name is an :class:`InputError`."""
+    found = collect_gpos_named(session, base_dn, name)
+    if len(found) > 1:
+        guids = ", ".join(g.guid for g in found)
+        raise InputError(
+            f"Several GPOs are named {name!r} ({guids})",
+            hint="Rename or delete the extra ones in the Group Policy Management Console, then run again.",
+        )
+    return found[0] if found else None
+
+
+# -- SYSVOL -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SysvolState:
+    """A GPO's SYSVOL folder as read. Paths are relative to the folder, with ``/``."""
+
+    folder: str
+    """``<domain>/Policies/{GUID}`` inside the SYSVOL share."""
+    exists: bool
+    entries: Mapping[str, bool] = field(default_factory=dict)
+    """Every path below the folder → is it a folder. Names as the server spells them."""
+    gpt_ini: bytes | None = None
+    registry_pol: bytes | None = None
+    acls: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    """Path (``""`` for the folder itself) → its security descriptor."""
+
+    def actual(self, path: str) -> str | None:
+        """The server's spelling of ``path`` (SYSVOL names are case-insensitive), if it exists."""
+        wanted = path.casefold()
+        for name in self.entries:
+            if name.casefold() == wanted:
+                return name
+        return None
+
+
+def _walk(smb: SmbSession, folder: str, prefix: str, out: dict[str, bool]) -> None:
+    for entry in smb.list_dir(SYSVOL_SHARE, f"{folder}/{prefix}" if prefix else folder):
+        rel = f"{prefix}/{entry.name}" if prefix else entry.name
+        out[rel] = entry.is_dir
+        if entry.is_dir:
+            _walk(smb, folder, rel, out)
+
+
+def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool = True) -> SysvolState:
+    """The GPO's folder: its tree, GPT.INI, Machine/Registry.pol and (``with_acls``) every ACL."""
+    folder = sysvol_folder(domain, guid)
+    if not smb.exists(SYSVOL_SHARE, folder):
+        return SysvolState(folder=folder, exists=False)
+    entries: dict[str, bool] = {}
+    _walk(smb, folder, "", entries)
+    state = SysvolState(folder=folder, exists=True, entries=entries)
+    gpt = state.actual("GPT.INI")
+    pol = state.actual("Machine/Registry.pol")
+    acls: dict[str, bytes] = {}
+    if with_acls:
+        for rel in ("", *entries):
+            acls[rel] = smb.read_security(SYSVOL_SHARE, f"{folder}/{rel}" if rel else folder)
+    return SysvolState(
+        folder=folder,
+        exists=True,
+        entries=entries,
+        gpt_ini=smb.read_file(SYSVOL_SHARE, f"{folder}/{gpt}") if gpt else None,
+        registry_pol=smb.read_file(SYSVOL_SHARE, f"{folder}/{pol}") if pol else None,
+        acls=acls,
+    )
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkContainer:
+    """A domain, OU or site head with its links."""
+
+    dn: str
+    gplink: str | None
+    block_inheritance: bool = False
+    """``gPOptions`` = 1 (MS-GPOL 2.2.2): links above this container do not apply, unless enforced."""
+
+
+def collect_link_container(session: LdapSession, dn: str) -> LinkContainer | None:
+    entry = session.get(dn, ("gPLink", "gPOptions"))
+    if entry is None:
+        return None
+    gplink = entry.first("gPLink")
+    return LinkContainer(
+        dn=entry.dn,
+        gplink=str(gplink) if gplink is not None else None,
+        block_inheritance=(_int(entry.first("gPOptions")) or 0) & 1 == 1,
+    )
+
+
+def collect_scope(session: LdapSession, base_dn: str, ou_dn: str) -> tuple[LinkContainer, ...]:
+    """The containers from the domain down to ``ou_dn`` (top first), each with its links."""
+    if not is_descendant(ou_dn, base_dn):
+        raise InputError(f"{ou_dn} is not in the domain {base_dn}", hint="Give an OU of this domain.")
+    rdns = parse_dn(ou_dn)
+    depth = len(rdns) - len(parse_dn(base_dn))
+    chain: list[LinkContainer] = []
+    for i in range(depth, -1, -1):
+        dn = render_dn(rdns[i:])
+        container = collect_link_container(session, dn)
+        if container is None:
+            raise InputError(f"{dn} does not exist", hint="Check the OU's distinguished name.")
+        chain.append(container)
+    return tuple(chain)

@@ -1,0 +1,357 @@
+"""GPO jobs: observe a GPO over LDAP and SMB, plan, apply; show one; scan the GPOs that reach an OU.
+
+The short I/O loop around the pure parts: :mod:`adprep.collect.gpo` reads, :mod:`adprep.prep.gpo`
+plans, :func:`adprep.prep.plan.apply_plan` runs the changes through the appliers defined here, and
+:mod:`adprep.checks.gpo` judges what :func:`scan_gpos` read.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
+from adprep.ad.sysvol_acl import file_security_descriptor, security_information
+from adprep.checks.gpo import SECURITY_TEMPLATE, ScannedGpo, ScopeFacts, applied_links, check_gpo_scan
+from adprep.collect.gpo import (
+    SD_OWNER_GROUP_DACL,
+    SYSVOL_SHARE,
+    GpoObject,
+    collect_gpo,
+    collect_link_container,
+    collect_scope,
+    collect_sysvol,
+    find_gpo,
+    gpo_dn,
+    sysvol_folder,
+)
+from adprep.errors import AdprepError, InputError, LdapError, WireFormatError
+from adprep.gpo.adm import AdmTemplate
+from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
+from adprep.gpo.pcoip import describe
+from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
+from adprep.jobs.directory_session import DirectorySettings, open_session
+from adprep.model import CheckResult, Report
+from adprep.prep.gpo import (
+    GpoWanted,
+    LdapAdd,
+    LdapModify,
+    SmbAcl,
+    SmbPath,
+    SmbWrite,
+    parse_extension_names,
+    plan_gpo,
+    plan_link,
+    validate_gpo_name,
+)
+from adprep.prep.plan import Applier, ApplyResult, Change, Outcome, Plan, apply_plan, merge_plans
+from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.transport.ldap import LdapSession
+from adprep.transport.smb import SmbSession, SmbTarget, connect_smb
+
+_GUID = re.compile(r"\{?([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\}?\Z", re.IGNORECASE)
+
+
+def new_gpo_guid() -> str:
+    """A fresh GPO GUID, upper case in braces, as GPMC names GPOs."""
+    return "{" + str(uuid.uuid4()).upper() + "}"
+
+
+def open_smb(settings: DirectorySettings) -> SmbSession:
+    """Log on to the DC's SMB server as the account that binds over LDAP."""
+    return connect_smb(
+        SmbTarget(settings.dc, server_name=settings.dc_name, timeout=max(settings.timeout, 10.0)),
+        user=settings.user,
+        domain=settings.domain,
+        password=settings.password,
+    )
+
+
+@dataclass
+class GpoConnection:
+    """An LDAP session and an SMB session to the same DC."""
+
+    settings: DirectorySettings
+    ldap: LdapSession
+    smb: SmbSession
+
+
+@contextmanager
+def gpo_connection(settings: DirectorySettings) -> Iterator[GpoConnection]:
+    with open_session(settings) as ldap, open_smb(settings) as smb:
+        yield GpoConnection(settings, ldap, smb)
+
+
+# -- resolving names ----------------------------------------------------------------------------
+
+
+def link_target_dn(target: str, base_dn: str) -> str:
+    """``domain`` → the domain's DN; a DN is kept (it must be in the domain); else an OU path."""
+    text = target.strip()
+    if text.casefold() == "domain":
+        return base_dn
+    if "=" in text:
+        parse_dn(text)
+        if not is_descendant(text, base_dn):
+            raise InputError(f"{text} is not in the domain {base_dn}", hint="Give an OU of this domain.")
+        return text
+    return ou_path_to_dn(text, base_dn)
+
+
+def resolve_gpo(conn: GpoConnection, name: str) -> GpoObject | None:
+    """The GPO named ``name`` (display name), or with that GUID."""
+    base = conn.settings.base_dn
+    m = _GUID.match(name.strip())
+    if m:
+        return collect_gpo(conn.ldap, gpo_dn("{" + m.group(1).upper() + "}", base))
+    return find_gpo(conn.ldap, base, validate_gpo_name(name))
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+
+def plan_gpo_change(
+    conn: GpoConnection,
+    name: str,
+    *,
+    machine_settings: tuple[PolEntry, ...] = (),
+    may_create: bool = True,
+    link: str | None = None,
+) -> Plan:
+    """Observe the GPO named ``name`` and plan what makes it complete (and linked at ``link``)."""
+    s = conn.settings
+    name = validate_gpo_name(name)
+    link_dn = link_target_dn(link, s.base_dn) if link else None
+    gpo = find_gpo(conn.ldap, s.base_dn, name)
+    sysvol = collect_sysvol(conn.smb, s.domain, gpo.guid) if gpo is not None else None
+    wanted = GpoWanted(
+        name=name,
+        domain=s.domain,
+        base_dn=s.base_dn,
+        machine_settings=machine_settings,
+        may_create=may_create,
+    )
+    plan = plan_gpo(gpo, sysvol, wanted, new_guid=new_gpo_guid())
+    if link_dn is None:
+        return plan
+    created = next((c for c in plan.changes if c.id.startswith("gpo.create:")), None)
+    target_gpo_dn = created.target if created is not None else gpo.dn if gpo is not None else ""
+    container = collect_link_container(conn.ldap, link_dn)
+    if container is None:
+        raise InputError(f"{link_dn} does not exist", hint="Check the OU's distinguished name.")
+    link_plan = plan_link(
+        container, target_gpo_dn, label=f"GPO {name!r}", link=True,
+        depends_on=(created.id,) if created is not None else (),
+    )  # fmt: skip
+    return merge_plans("gpo", (plan, link_plan))
+
+
+def plan_link_change(conn: GpoConnection, name: str, target: str, *, link: bool) -> Plan:
+    """Plan linking (or unlinking) the GPO ``name`` (display name or GUID) at ``target``."""
+    s = conn.settings
+    container_dn = link_target_dn(target, s.base_dn)
+    gpo = resolve_gpo(conn, name)
+    if gpo is None:
+        m = _GUID.match(name.strip())
+        if link or not m:
+            raise InputError(
+                f"There is no GPO named {name!r}", hint="Check the name with: adprep gpo show NAME."
+            )
+        # Unlinking a GPO that no longer exists: remove the stale link by its DN.
+        dn = gpo_dn("{" + m.group(1).upper() + "}", s.base_dn)
+        label = f"GPO {m.group(1).upper()}"
+    else:
+        dn, label = gpo.dn, f"GPO {gpo.display_name!r} {gpo.guid}"
+    container = collect_link_container(conn.ldap, container_dn)
+    if container is None:
+        raise InputError(f"{container_dn} does not exist", hint="Check the OU's distinguished name.")
+    return plan_link(container, dn, label=label, link=link)
+
+
+# -- applying -------------------------------------------------------------------------------------
+
+
+def gpo_appliers(conn: GpoConnection) -> dict[str, Applier]:
+    """The appliers for the actions :mod:`adprep.prep.gpo` plans."""
+    derived: dict[str, bytes] = {}
+
+    def ldap_add(change: Change) -> None:
+        p = change.payload
+        assert isinstance(p, LdapAdd)
+        conn.ldap.add(p.dn, p.object_class, p.attributes)
+
+    def ldap_modify(change: Change) -> None:
+        p = change.payload
+        assert isinstance(p, LdapModify)
+        conn.ldap.modify(p.dn, p.changes)
+
+    def smb_mkdir(change: Change) -> None:
+        p = change.payload
+        assert isinstance(p, SmbPath)
+        conn.smb.make_dir(p.share, p.path)
+
+    def smb_write(change: Change) -> None:
+        p = change.payload
+        assert isinstance(p, SmbWrite)
+        conn.smb.write_file(p.share, p.path, p.data)
+
+    def smb_acl(change: Change) -> None:
+        p = change.payload
+        assert isinstance(p, SmbAcl)
+        descriptor = p.descriptor
+        if descriptor is None:  # a GPO created by this run: its descriptor exists only now
+            if p.gpo_dn not in derived:
+                entry = conn.ldap.get(p.gpo_dn, ("nTSecurityDescriptor",), sd_flags=SD_OWNER_GROUP_DACL)
+                blobs = entry.raw.get("nTSecurityDescriptor") if entry is not None else None
+                if not blobs:
+                    raise LdapError(
+                        f"Reading the security descriptor of {p.gpo_dn} returned nothing",
+                        hint="The account needs read access to the GPO's permissions.",
+                    )
+                derived[p.gpo_dn] = file_security_descriptor(blobs[0])
+            descriptor = derived[p.gpo_dn]
+        conn.smb.write_security(p.share, p.path, descriptor, info=security_information(descriptor))
+
+    return {
+        "ldap.add": ldap_add,
+        "ldap.modify": ldap_modify,
+        "smb.mkdir": smb_mkdir,
+        "smb.write": smb_write,
+        "smb.acl": smb_acl,
+    }
+
+
+def apply_gpo_plan(
+    conn: GpoConnection, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
+) -> ApplyResult:
+    return apply_plan(plan, gpo_appliers(conn), on_done=on_done)
+
+
+# -- show -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpoView:
+    """A GPO as a person reads it."""
+
+    name: str | None
+    guid: str
+    dn: str
+    ldap_version: int | None
+    gpt_version: int | None
+    flags: int | None
+    machine_extensions: tuple[str, ...]
+    links: tuple[str, ...]
+    """DNs of containers whose gPLink names the GPO."""
+    settings: tuple[tuple[str, str], ...]
+    """(policy, value) read from Machine/Registry.pol."""
+    sysvol_exists: bool
+
+    def version_text(self, version: int | None) -> str:
+        if version is None:
+            return "missing"
+        user, machine = split_version(version)
+        return f"{version} (computer {machine}, user {user})"
+
+
+def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate) -> GpoView:
+    gpo = resolve_gpo(conn, name)
+    if gpo is None:
+        raise InputError(f"There is no GPO named {name!r}", hint="Check the display name or give the GUID.")
+    sysvol = collect_sysvol(conn.smb, conn.settings.domain, gpo.guid, with_acls=False)
+    gpt = parse_gpt_ini(sysvol.gpt_ini).version if sysvol.gpt_ini is not None else None
+    entries = parse_registry_pol(sysvol.registry_pol) if sysvol.registry_pol is not None else ()
+    links = tuple(
+        e.dn
+        for e in conn.ldap.search(conn.settings.base_dn, f"(gPLink=*{gpo.guid}*)", attributes=("gPLink",))
+    )
+    ext = parse_extension_names(gpo.machine_extensions)
+    return GpoView(
+        name=gpo.display_name, guid=gpo.guid, dn=gpo.dn, ldap_version=gpo.version, gpt_version=gpt,
+        flags=gpo.flags, machine_extensions=tuple(f"{cse} {' '.join(sorted(t))}" for cse, t in sorted(ext.items())),
+        links=links, settings=tuple(describe(entries, template)), sysvol_exists=sysvol.exists,
+    )  # fmt: skip
+
+
+# -- scan -----------------------------------------------------------------------------------------
+
+
+def _share_path(gpo: GpoObject, domain: str) -> tuple[str, str]:
+    """(share, folder) from gPCFileSysPath ``\\\\host\\share\\path``; the default place otherwise."""
+    fs = gpo.file_sys_path or ""
+    parts = [p for p in fs.split("\\") if p]
+    if len(parts) >= 3:
+        return parts[1], "/".join(parts[2:])
+    return SYSVOL_SHARE, sysvol_folder(domain, gpo.guid)
+
+
+def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str) -> ScannedGpo:
+    guid = parse_dn(dn)[0].value.upper()
+    try:
+        gpo = collect_gpo(session, dn)
+    except AdprepError as e:
+        return ScannedGpo(dn=dn, guid=guid, display_name=None, error=e.sentence())
+    if gpo is None:
+        return ScannedGpo(dn=dn, guid=guid, display_name=None, exists=False)
+    share, folder = _share_path(gpo, domain)
+    try:
+        pol = smb.read_file(share, f"{folder}/Machine/Registry.pol")
+        inf = smb.read_file(share, f"{folder}/{SECURITY_TEMPLATE}")
+        entries = parse_registry_pol(pol) if pol is not None else None
+    except (AdprepError, WireFormatError) as e:
+        return ScannedGpo(dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0,
+                          error=e.sentence())  # fmt: skip
+    return ScannedGpo(
+        dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0, registry_pol=entries,
+        security_template=_decode_inf(inf) if inf is not None else None,
+    )  # fmt: skip
+
+
+def _decode_inf(data: bytes) -> str:
+    # GptTmpl.inf is UTF-16LE with a BOM as the Security Settings editor writes it.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8", "replace")
+
+
+def scan_gpos(session: LdapSession, smb: SmbSession, ou_dn: str) -> list[CheckResult]:
+    """Check the GPOs that reach ``ou_dn`` for settings known to break WorkSpaces.
+
+    Ids ``gpo.scan.<GUID>.<finding>`` (``logon_banner``, ``missing``, ``unreadable``), or
+    ``gpo.scan.clean`` when nothing is found. A failure to read the links becomes one error result.
+    """
+    base_dn = ",".join(str(r) for r in parse_dn(ou_dn) if r.attr.casefold() == "dc")
+    domain = ".".join(r.value for r in parse_dn(base_dn))
+    try:
+        chain = collect_scope(session, base_dn, ou_dn)
+    except AdprepError as e:
+        return [could_not_run("gpo.scan", f"The GPO links down to {ou_dn} could not be read", e.sentence(),
+                              target=ou_dn)]  # fmt: skip
+    links = applied_links(chain)
+    gpos: dict[str, ScannedGpo] = {}
+    for link in links:
+        key = link.gpo_dn.casefold()
+        if key not in gpos:
+            gpos[key] = _scan_one(session, smb, link.gpo_dn, domain)
+    return check_gpo_scan(ScopeFacts(ou_dn=ou_dn, links=links, gpos=tuple(gpos.values())))
+
+
+def run_gpo_scan(settings: DirectorySettings, ou: str | None, *, vantage: str | None = None) -> Report:
+    """``adprep gpo scan``: the scan as a report (the domain itself when no OU is given)."""
+    started = now()
+    ou_dn = link_target_dn(ou, settings.base_dn) if ou else settings.base_dn
+    try:
+        with gpo_connection(settings) as conn:
+            results = scan_gpos(conn.ldap, conn.smb, ou_dn)
+    except AdprepError as e:
+        if isinstance(e, InputError):
+            raise
+        results = [could_not_run("gpo.scan", f"The GPOs reaching {ou_dn} could not be scanned", e.sentence(),
+                                 target=settings.dc)]  # fmt: skip
+    return build_report(
+        "gpo scan", started_at=started, targets=(settings.dc,), results=results,
+        vantage=make_vantage(vantage, {}),
+    )  # fmt: skip
