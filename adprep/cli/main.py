@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ports",
         "Test the TCP/UDP ports AD Connector needs on domain controllers.",
     ),
+    "gpo": (
+        "adprep.cli.commands.gpo",
+        "gpo",
+        "Create, link and fill GPOs (PCoIP settings) and scan for settings that break WorkSpaces.",
+    ),
     "delegate": (
         "adprep.cli.commands.delegate",
         "delegate",
