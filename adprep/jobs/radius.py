@@ -112,6 +112,18 @@ def radius_settings(
 def run_radius(settings: RadiusSettings) -> Report:
     """Check the settings, probe every valid server concurrently (unless told not to), report."""
     started = now()
+    results, sources = radius_results(settings)
+    return build_report(
+        "radius",
+        started_at=started,
+        targets=settings.mfa.servers,
+        results=results,
+        vantage=make_vantage(settings.vantage, sources),
+    )
+
+
+def radius_results(settings: RadiusSettings) -> tuple[list[CheckResult], dict[str, str | None]]:
+    """The RADIUS checks and, per server, the source address the probe left from (for preflight too)."""
     mfa = settings.mfa
     results: list[CheckResult] = check_settings(mfa)
     sources: dict[str, str | None] = {}
@@ -155,10 +167,4 @@ def run_radius(settings: RadiusSettings) -> Report:
                 target=server,
             )
         )
-    return build_report(
-        "radius",
-        started_at=started,
-        targets=mfa.servers,
-        results=results,
-        vantage=make_vantage(settings.vantage, sources),
-    )
+    return results, sources

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from adprep.cli.app import App, Format
 from adprep.cli.options import config_option, report_options
 from adprep.errors import ConfigError
 from adprep.secrets import read_secret
+
+if TYPE_CHECKING:
+    from adprep.jobs.radius import RadiusSettings
 from adprep.validate import parse_address
 
 SECRET_ENV = "ADPREP_RADIUS_SECRET"
@@ -91,9 +94,45 @@ def check(
       adprep radius check --config preflight.toml --secret-file radius.secret --format json
       adprep radius check --server 10.0.0.5 --user alice --user-password-file alice.pw
     """
-    from adprep.jobs.radius import radius_settings, run_radius
+    from adprep.jobs.radius import run_radius
 
     conf = cfg.section(cfg.load_config(config_path), "radius")
+    settings = radius_settings_from_config(
+        conf,
+        servers=servers,
+        port=port,
+        protocol=protocol,
+        timeout=timeout,
+        retries=retries,
+        secret_file=secret_file,
+        user=user,
+        user_password_file=user_password_file,
+        source=source,
+        no_probe=no_probe,
+        vantage=vantage,
+    )
+    report = run_radius(settings)
+    return int(app.emit_report(report, fmt=fmt, output=output))
+
+
+def radius_settings_from_config(
+    conf: dict[str, Any],
+    *,
+    servers: tuple[str, ...] = (),
+    port: int | None = None,
+    protocol: str | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    secret_file: Path | None = None,
+    user: str | None = None,
+    user_password_file: Path | None = None,
+    source: str | None = None,
+    no_probe: bool = False,
+    vantage: str | None = None,
+) -> RadiusSettings:
+    """Flags over the ``[radius]`` config section, secrets from their sources: shared with preflight."""
+    from adprep.jobs.radius import radius_settings
+
     server_list = cfg.pick(servers, conf, "servers", ())
     if isinstance(server_list, str):
         server_list = [server_list]
@@ -117,7 +156,7 @@ def check(
             prompt=_prompt,
             required=not no_probe,
         )
-    settings = radius_settings(
+    return radius_settings(
         servers=[str(s) for s in server_list],
         port=_int(cfg.pick(port, conf, "port", req.RADIUS_PORT_DEFAULT), "port"),
         protocol=str(cfg.pick(protocol, conf, "protocol", "PAP")),
@@ -130,8 +169,6 @@ def check(
         source=parse_address(source_text, what="source address") if source_text else None,
         vantage=vantage or conf.get("vantage"),
     )
-    report = run_radius(settings)
-    return int(app.emit_report(report, fmt=fmt, output=output))
 
 
 def _prompt(text: str) -> str:
