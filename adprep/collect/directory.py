@@ -1,0 +1,296 @@
+"""Directory facts from one DC: the rootDSE, the configuration and schema NCs, and user counts.
+
+Owns what adprep reads about the directory itself (not about the service account): functional
+levels and the DC's clock from the rootDSE, ``msDS-Other-Settings`` (VLV), the default query
+policy's ``MaxTempTableSize``, the ``CN`` attribute's ``searchFlags``, a capped user count and the
+accounts without Kerberos pre-authentication. Anything that could not be read is kept as an
+:class:`Observed` with the reason, so that its check says ``error`` instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
+
+from adprep.errors import TransportError
+from adprep.requirements import VLV_LARGE_DIRECTORY_USERS
+from adprep.transport.ldap import Entry, LdapSession, LdapTarget, read_root_dse
+
+T = TypeVar("T")
+
+#: MS-ADTS 2.2.16: ADS_UF_DONT_REQ_PREAUTH, matched with LDAP_MATCHING_RULE_BIT_AND (MS-ADTS 3.1.1.3.4.4).
+PREAUTH_FILTER = "(&(objectClass=user)(userAccountControl:1.2.840.113556.1.4.803:=4194304))"
+USER_FILTER = "(&(objectCategory=person)(objectClass=user))"
+#: Names listed at most; the count beyond is still reported.
+PREAUTH_LIST_MAX = 50
+#: Counting stops one past the threshold: all the check needs to know is "above or not".
+USER_COUNT_LIMIT = VLV_LARGE_DIRECTORY_USERS + 1
+
+
+@dataclass(frozen=True)
+class Observed(Generic[T]):
+    """A value read from a DC, or why it could not be read (exactly one of the two is set)."""
+
+    value: T | None = None
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, reason: str) -> Observed[T]:
+        return cls(None, reason)
+
+
+@dataclass(frozen=True)
+class RootDse:
+    """What the rootDSE says (MS-ADTS 3.1.1.3.2), as typed values."""
+
+    forest_level: int | None
+    """``forestFunctionality`` (MS-ADTS 3.1.1.3.2.25); None if absent or not a number."""
+    domain_level: int | None
+    """``domainFunctionality`` (MS-ADTS 3.1.1.3.2.26)."""
+    dc_level: int | None
+    """``domainControllerFunctionality`` (MS-ADTS 3.1.1.3.2.27)."""
+    current_time: datetime | None
+    """``currentTime`` (MS-ADTS 3.1.1.3.2.8), one-second resolution."""
+    local_time: datetime
+    """This host's clock in the middle of the read."""
+    round_trip_s: float
+    """How long the read took (connect included): the skew's uncertainty is half of it plus 1 s."""
+    default_nc: str | None
+    config_nc: str | None
+    schema_nc: str | None
+    dns_host_name: str | None
+    supported_controls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserCount:
+    """Users counted with a paged search, stopped at ``limit``."""
+
+    counted: int
+    capped: bool
+    """True when counting stopped: the directory holds at least ``counted`` users."""
+
+
+@dataclass(frozen=True)
+class PreauthUsers:
+    """Accounts with DONT_REQ_PREAUTH (AS-REP roastable, and refused by AD Connector's Kerberos)."""
+
+    names: tuple[str, ...]
+    """sAMAccountNames, at most :data:`PREAUTH_LIST_MAX`."""
+    total: int
+    """How many were found (``names`` may be shorter)."""
+
+
+@dataclass(frozen=True)
+class DirectoryFacts:
+    """Everything the directory checks need about one DC."""
+
+    address: str
+    root_dse: Observed[RootDse]
+    other_settings: Observed[tuple[str, ...]]
+    """``msDS-Other-Settings`` on the Directory Service object (MS-ADTS 3.1.1.3.4.7)."""
+    max_temp_table_size: Observed[int]
+    """``MaxTempTableSize`` from the default query policy's ``lDAPAdminLimits`` (10000 if not set)."""
+    user_count: Observed[UserCount]
+    cn_search_flags: Observed[int]
+    """``searchFlags`` of ``CN=Common-Name`` in the schema (MS-ADTS 2.2.9)."""
+    preauth: Observed[PreauthUsers]
+
+
+# MS-ADTS 3.1.1.3.4.6 (LDAP policies): the documented default.
+DEFAULT_MAX_TEMP_TABLE_SIZE = 10_000
+
+_GENERALIZED_TIME = re.compile(r"^(\d{14})(?:[.,](\d+))?(Z|[+-]\d{4})?$")
+
+
+def parse_generalized_time(text: str) -> datetime:
+    """An LDAP GeneralizedTime (RFC 4517 3.3.13), e.g. ``20261125141332.0Z``, as an aware UTC datetime."""
+    m = _GENERALIZED_TIME.match(text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not a GeneralizedTime")
+    when = datetime.strptime(m.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    if m.group(2):
+        when += timedelta(seconds=float("0." + m.group(2)))
+    zone = m.group(3)
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        when -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+    return when
+
+
+def _int(entry: Entry, name: str) -> int | None:
+    value = entry.first(name)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _str(entry: Entry, name: str) -> str | None:
+    value = entry.first(name)
+    return str(value) if value is not None else None
+
+
+def root_dse_facts(entry: Entry, *, local_time: datetime, round_trip_s: float) -> RootDse:
+    """Type the rootDSE's values (pure)."""
+    raw_time = _str(entry, "currentTime")
+    try:
+        current = parse_generalized_time(raw_time) if raw_time else None
+    except ValueError:
+        current = None
+    return RootDse(
+        forest_level=_int(entry, "forestFunctionality"),
+        domain_level=_int(entry, "domainFunctionality"),
+        dc_level=_int(entry, "domainControllerFunctionality"),
+        current_time=current,
+        local_time=local_time,
+        round_trip_s=round_trip_s,
+        default_nc=_str(entry, "defaultNamingContext"),
+        config_nc=_str(entry, "configurationNamingContext"),
+        schema_nc=_str(entry, "schemaNamingContext"),
+        dns_host_name=_str(entry, "dnsHostName"),
+        supported_controls=tuple(sorted({str(c) for c in entry.all("supportedControl")})),
+    )
+
+
+def collect_root_dse(target: LdapTarget) -> Observed[RootDse]:
+    """Read the rootDSE anonymously and note this host's clock around the read."""
+    started = time.monotonic()
+    before = datetime.now(UTC)
+    try:
+        entry = read_root_dse(target)
+    except TransportError as e:
+        return Observed.failed(f"The rootDSE of {target.address} could not be read: {e.sentence()}")
+    elapsed = time.monotonic() - started
+    return Observed(
+        root_dse_facts(entry, local_time=before + timedelta(seconds=elapsed / 2), round_trip_s=elapsed)
+    )
+
+
+def parse_admin_limit(values: list[str], name: str) -> int | None:
+    """The value of ``name`` in ``lDAPAdminLimits``-style ``Name=value`` strings (None if absent)."""
+    for value in values:
+        key, sep, number = str(value).partition("=")
+        if sep and key.strip().lower() == name.lower():
+            try:
+                return int(number.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _read(what: str, read: Callable[[], T]) -> Observed[T]:
+    try:
+        return Observed(read())
+    except TransportError as e:
+        return Observed.failed(f"{what} could not be read: {e.sentence()}")
+
+
+def collect_directory(
+    target: LdapTarget,
+    session_factory: Callable[[], LdapSession],
+    *,
+    root_dse: Observed[RootDse] | None = None,
+    user_count_limit: int = USER_COUNT_LIMIT,
+) -> DirectoryFacts:
+    """Read the directory facts of the DC at ``target``.
+
+    ``session_factory`` opens a bound session (the service account's: what it can read is what
+    AD Connector can read); if it raises :class:`TransportError`, every fact that needs it carries
+    that reason. ``root_dse`` may be passed when the caller already read it.
+    """
+    dse = root_dse if root_dse is not None else collect_root_dse(target)
+    default_nc = dse.value.default_nc if dse.value else None
+    config_nc = dse.value.config_nc if dse.value else None
+    schema_nc = dse.value.schema_nc if dse.value else None
+
+    def unread(reason: str) -> DirectoryFacts:
+        return DirectoryFacts(
+            address=target.address,
+            root_dse=dse,
+            other_settings=Observed.failed(reason),
+            max_temp_table_size=Observed.failed(reason),
+            user_count=Observed.failed(reason),
+            cn_search_flags=Observed.failed(reason),
+            preauth=Observed.failed(reason),
+        )
+
+    if dse.value is None or not (default_nc and config_nc and schema_nc):
+        return unread(dse.error or f"The rootDSE of {target.address} names no naming contexts.")
+    try:
+        session = session_factory()
+    except TransportError as e:
+        return unread(f"Not read: no bound session ({e.sentence()})")
+
+    # MS-ADTS 3.1.1.3.4.7 (msDS-Other-Settings) and 3.1.1.3.4.6 (query policies) live here.
+    directory_service = f"CN=Directory Service,CN=Windows NT,CN=Services,{config_nc}"
+    query_policy = f"CN=Default Query Policy,CN=Query-Policies,{directory_service}"
+    with session:
+        other = _read(
+            f"msDS-Other-Settings on {directory_service}",
+            lambda: _other_settings(session, directory_service),
+        )
+        temp_table = _read(
+            f"lDAPAdminLimits on {query_policy}", lambda: _max_temp_table(session, query_policy)
+        )
+        count = _read("The user count", lambda: _count_users(session, default_nc, user_count_limit))
+        common_name = f"CN=Common-Name,{schema_nc}"
+        flags = _read(
+            f"searchFlags of {common_name}",
+            lambda: (
+                _int(_required(session.get(common_name, ("searchFlags",)), common_name), "searchFlags") or 0
+            ),
+        )
+        preauth = _read("Accounts without Kerberos pre-authentication", lambda: _preauth(session, default_nc))
+    return DirectoryFacts(
+        address=target.address,
+        root_dse=dse,
+        other_settings=other,
+        max_temp_table_size=temp_table,
+        user_count=count,
+        cn_search_flags=flags,
+        preauth=preauth,
+    )
+
+
+def _required(entry: Entry | None, dn: str) -> Entry:
+    if entry is None:
+        raise TransportError(f"{dn} does not exist or is not readable by this account")
+    return entry
+
+
+def _other_settings(session: LdapSession, dn: str) -> tuple[str, ...]:
+    return tuple(
+        str(v) for v in _required(session.get(dn, ("msDS-Other-Settings",)), dn).all("msDS-Other-Settings")
+    )
+
+
+def _max_temp_table(session: LdapSession, dn: str) -> int:
+    entry = session.get(dn, ("lDAPAdminLimits",))
+    if entry is None:
+        return DEFAULT_MAX_TEMP_TABLE_SIZE
+    found = parse_admin_limit([str(v) for v in entry.all("lDAPAdminLimits")], "MaxTempTableSize")
+    return DEFAULT_MAX_TEMP_TABLE_SIZE if found is None else found
+
+
+def _count_users(session: LdapSession, base: str, limit: int) -> UserCount:
+    counted = 0
+    for _entry in session.iter_search(base, USER_FILTER, page_size=1000):
+        counted += 1
+        if counted >= limit:
+            return UserCount(counted, capped=True)
+    return UserCount(counted, capped=False)
+
+
+def _preauth(session: LdapSession, base: str) -> PreauthUsers:
+    names: list[str] = []
+    total = 0
+    for entry in session.iter_search(base, PREAUTH_FILTER, attributes=("sAMAccountName",)):
+        total += 1
+        if len(names) < PREAUTH_LIST_MAX:
+            names.append(str(entry.first("sAMAccountName") or entry.dn))
+    return PreauthUsers(tuple(sorted(names, key=str.lower)), total)
