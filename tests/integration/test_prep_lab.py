@@ -1,0 +1,294 @@
+"""Directory prep against the lab DC (dc1, LDAPS): delegation that really grants (and only grants)
+what AD Connector needs, the service account, OUs and bulk users, each idempotent.
+
+Every object has a random ``adp-<hex>`` name and is deleted afterwards; the domain root's DACL,
+which other engineers' tests share, is put back byte for byte."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adprep.ad.delegation import preset
+from adprep.ad.security_descriptor import Ace, parse_security_descriptor
+from adprep.cli.main import main
+from adprep.errors import LdapError
+from adprep.jobs.delegate import delegate_settings, plan_delegate
+from adprep.jobs.directory_session import DirectorySettings
+from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
+from adprep.secrets import Secret
+from adprep.transport.ldap import LdapSession, LdapTarget, connect
+from tests.conftest import LabDc
+
+pytestmark = pytest.mark.lab
+
+PASSWORD = "Adp-test-Passw0rd"
+NEED = ("givenName", "sn", "mail", "sAMAccountName", "userPrincipalName", "userAccountControl", "memberOf")
+
+
+def _target(dc: LabDc) -> LdapTarget:
+    return LdapTarget(dc.address, server_name=dc.fqdn, ca_file=dc.tls_ca)
+
+
+def _bind(dc: LabDc, user: str, password: str) -> LdapSession:
+    return connect(_target(dc), user=f"{user}@{dc.domain}", password=Secret(password, "test"))
+
+
+@pytest.fixture
+def admin(dc1: LabDc) -> Iterator[LdapSession]:
+    with _bind(dc1, dc1.admin_user, dc1.admin_password) as s:
+        yield s
+
+
+@pytest.fixture
+def name() -> str:
+    return f"adp-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def cli(dc1: LabDc, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ADPREP_PASSWORD", dc1.admin_password)
+    conn = ["--dc", dc1.address, "--domain", dc1.domain, "--user", dc1.admin_user, "--dc-name", dc1.fqdn,
+            "--ca-file", dc1.tls_ca]  # fmt: skip
+
+    def run(*args: str) -> int:
+        # Connection options go after the subcommand's own arguments.
+        return main([*args, *conn])
+
+    return run
+
+
+class Cleanup:
+    """Objects to delete (deepest first) and descriptors to put back, whatever the test did."""
+
+    def __init__(self, session: LdapSession) -> None:
+        self.session = session
+        self.dns: list[str] = []
+        self.sds: list[tuple[str, bytes]] = []
+
+    def subtree(self, dn: str) -> None:
+        self.dns.append(dn)
+
+    def run(self) -> None:
+        for dn, blob in self.sds:
+            self.session.write_security_descriptor(dn, blob)
+        for dn in reversed(self.dns):
+            found = self.session.search(dn, scope="sub", attributes=("objectClass",))
+            for entry in sorted(found, key=lambda e: -e.dn.count(",")):
+                with contextlib.suppress(LdapError):
+                    self.session.delete(entry.dn)
+
+
+@pytest.fixture
+def cleanup(admin: LdapSession) -> Iterator[Cleanup]:
+    c = Cleanup(admin)
+    try:
+        yield c
+    finally:
+        c.run()
+
+
+def _add_computer(s: LdapSession, container: str, cn: str) -> str:
+    dn = f"CN={cn},{container}"
+    s.add(dn, ["top", "person", "organizationalPerson", "user", "computer"],
+          {"sAMAccountName": f"{cn}$", "userAccountControl": "4096"})  # fmt: skip
+    return dn
+
+
+def _explicit_for(blob: bytes, sid: str) -> set[Ace]:
+    return {a for a in parse_security_descriptor(blob).dacl if a.sid == sid and not a.inherited}
+
+
+def _raw(blob: bytes) -> list[bytes]:
+    sd = parse_security_descriptor(blob)
+    assert sd.raw_dacl is not None
+    return [r.data for r in sd.raw_dacl if not r.inherited]
+
+
+def _is_subsequence(small: list[bytes], big: list[bytes]) -> bool:
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+def _child_classes(s: LdapSession, dn: str) -> set[str]:
+    e = s.get(dn, ("allowedChildClassesEffective",))
+    return {str(v).casefold() for v in (e.all("allowedChildClassesEffective") if e else [])}
+
+
+def _pwfile(tmp_path: Path, text: str = PASSWORD) -> Path:
+    f = tmp_path / f"pw-{secrets.token_hex(2)}"
+    f.write_text(text + "\n")
+    f.chmod(0o600)
+    return f
+
+
+def test_workspaces_2016_preset_on_the_domain_root(
+    dc1: LabDc,
+    admin: LdapSession,
+    cleanup: Cleanup,
+    cli,
+    name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = dc1.base_dn
+    group, svc, other, ou = f"{name}-g", f"{name}-s", f"{name}-n", f"{name}-ou"
+    original = read_security_descriptor(admin, base)
+    cleanup.sds.append((base, original))
+    for dn in (f"CN={group},CN=Users,{base}", f"CN={svc},CN=Users,{base}", f"CN={other},CN=Users,{base}",
+               f"OU={ou},{base}", f"CN={name}-c1,{base}"):  # fmt: skip
+        cleanup.subtree(dn)
+    # Given an OU below the root, the delegation (group + ACEs), the account in the group, and a non-member
+    assert cli("ou", "create", f"{ou}/Sub") == 0
+    assert cli("delegate", "--group", group) == 0
+    assert (
+        cli("account", "create", svc, "--group", group, "--account-password-file", str(_pwfile(tmp_path)))
+        == 0
+    )
+    assert (
+        cli("account", "create", other, "--no-group", "--account-password-file", str(_pwfile(tmp_path))) == 0
+    )
+    # When delegate runs again, with the account as a member: nothing left to do
+    capsys.readouterr()
+    assert cli("delegate", "--group", group, "--member", svc) == 0
+    assert "nothing to change" in capsys.readouterr().out
+    # Then the ACEs on the root are exactly the preset's, and every ACE that was there is still there, in order
+    sid = entry_sid(admin.get(f"CN={group},CN=Users,{base}", ("objectSid",)))  # type: ignore[arg-type]
+    now = read_security_descriptor(admin, base)
+    assert _explicit_for(now, sid) == set(preset("workspaces-2016").aces(sid))
+    assert _is_subsequence(_raw(original), _raw(now))
+    # And the member, bound as itself, can create and delete a computer at the root and in a sub-OU
+    with _bind(dc1, svc, PASSWORD) as s:
+        assert "computer" in _child_classes(s, base)
+        assert "computer" in _child_classes(s, f"OU=Sub,OU={ou},{base}")
+        for container in (base, f"OU=Sub,OU={ou},{base}"):
+            dn = _add_computer(s, container, f"{name}-c1")
+            s.delete(dn)
+        # And it reads every user attribute AD Connector needs
+        e = s.get(f"CN={svc},CN=Users,{base}", NEED)
+        assert e is not None and {"sAMAccountName", "userPrincipalName", "userAccountControl"} <= set(
+            e.attributes
+        )
+        assert e.first("userAccountControl") in ("512", 512)
+    # And a non-member cannot create a computer
+    with _bind(dc1, other, PASSWORD) as s:
+        assert "computer" not in _child_classes(s, base)
+        with pytest.raises(LdapError) as err:
+            _add_computer(s, base, f"{name}-c1")
+        assert err.value.code == 50
+    # And the plan, computed again, is empty
+    settings = delegate_settings(
+        DirectorySettings(dc1.address, dc1.domain, dc1.admin_user, Secret(dc1.admin_password, "t"), dc1.fqdn,
+                          ca_file=dc1.tls_ca),
+        preset_name="workspaces-2016", group=group, group_container=None, ou=None, write=True, members=[svc],
+    )  # fmt: skip
+    assert plan_delegate(admin, settings).empty
+
+
+def test_ad_connector_ou_preset_keeps_unrelated_aces(
+    dc1: LabDc, admin: LdapSession, cleanup: Cleanup, cli, name: str, tmp_path: Path
+) -> None:
+    base = dc1.base_dn
+    group, svc, other, ou = f"{name}-g", f"{name}-s", f"{name}-n", f"{name}-ou"
+    ou_dn = f"OU={ou},{base}"
+    for dn in (
+        f"CN={group},CN=Users,{base}",
+        f"CN={svc},CN=Users,{base}",
+        f"CN={other},CN=Users,{base}",
+        ou_dn,
+    ):
+        cleanup.subtree(dn)
+    # Given an OU whose DACL holds an unrelated explicit ACE, and two accounts not in any group
+    assert cli("ou", "create", f"{ou}/Computers") == 0
+    from adprep.ad.security_descriptor import encode_with_added_aces
+
+    unrelated = Ace("allow", "S-1-5-32-548", 0x10, 0x2)  # Account Operators: read properties
+    admin.write_security_descriptor(
+        ou_dn, encode_with_added_aces(read_security_descriptor(admin, ou_dn), [unrelated])
+    )
+    before = read_security_descriptor(admin, ou_dn)
+    for acct in (svc, other):
+        assert (
+            cli("account", "create", acct, "--no-group", "--account-password-file", str(_pwfile(tmp_path)))
+            == 0
+        )
+    # When the OU preset is delegated with the account as member, twice
+    args = ("delegate", "--preset", "ad-connector-ou", "--ou", ou, "--group", group, "--member", svc)
+    assert cli(*args) == 0
+    assert cli(*args, "--dry-run", "--format", "json") == 0
+    # Then the ACEs are the preset's, the unrelated ACE and every earlier ACE stayed, in order
+    sid = entry_sid(admin.get(f"CN={group},CN=Users,{base}", ("objectSid",)))  # type: ignore[arg-type]
+    now = read_security_descriptor(admin, ou_dn)
+    assert _explicit_for(now, sid) == set(preset("ad-connector-ou").aces(sid))
+    assert unrelated in parse_security_descriptor(now).dacl
+    assert _is_subsequence(_raw(before), _raw(now))
+    # And the member creates and deletes computers and users in the OU and below it
+    with _bind(dc1, svc, PASSWORD) as s:
+        for container in (ou_dn, f"OU=Computers,{ou_dn}"):
+            assert "computer" in _child_classes(s, container)
+            s.delete(_add_computer(s, container, f"{name}-c"))
+            user_dn = f"CN={name}-u,{container}"
+            s.add(user_dn, ["top", "person", "organizationalPerson", "user"], {"sAMAccountName": f"{name}-u"})
+            s.delete(user_dn)
+    # And the non-member cannot
+    with _bind(dc1, other, PASSWORD) as s:
+        with pytest.raises(LdapError) as err:
+            _add_computer(s, ou_dn, f"{name}-c")
+        assert err.value.code == 50
+
+
+def test_account_with_generated_password(
+    dc1: LabDc,
+    admin: LdapSession,
+    cleanup: Cleanup,
+    cli,
+    name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = dc1.base_dn
+    group, svc, svc2 = f"{name}-g", f"{name}-s", f"{name}-t"
+    for dn in (f"CN={group},CN=Users,{base}", f"CN={svc},CN=Users,{base}", f"CN={svc2},CN=Users,{base}"):
+        cleanup.subtree(dn)
+    original = read_security_descriptor(admin, base)
+    cleanup.sds.append((base, original))
+    assert cli("delegate", "--group", group) == 0
+    # When an account is made with a generated password written to a file
+    out = tmp_path / "svc.pw"
+    capsys.readouterr()
+    assert (
+        cli("account", "create", svc, "--group", group, "--generate-password", "--password-out", str(out))
+        == 0
+    )
+    shown = capsys.readouterr()
+    password = out.read_text().strip()
+    # Then the file is 0600, the password is nowhere in the output, and the account binds with it
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert password not in shown.out + shown.err
+    with _bind(dc1, svc, password) as s:
+        e = s.get(f"CN={svc},CN=Users,{base}", ("userAccountControl", "memberOf"))
+        assert e is not None and int(e.first("userAccountControl")) == 0x200
+        assert any(group in str(m) for m in e.all("memberOf"))
+        # The facts adprep preflight checks for the service account
+        assert "computer" in _child_classes(s, base)
+    # And a second run changes nothing
+    capsys.readouterr()
+    assert (
+        cli("account", "create", svc, "--group", group, "--generate-password", "--password-out", str(out))
+        == 0
+    )
+    assert "nothing to change" in capsys.readouterr().out
+    # And with --password-out - the password alone is on stdout
+    assert cli("account", "create", svc2, "--no-group", "--generate-password", "--password-out", "-",
+               "--password-never-expires") == 0  # fmt: skip
+    printed = capsys.readouterr().out.strip()
+    assert "\n" not in printed and len(printed) == 24
+    with _bind(dc1, svc2, printed) as s:
+        e = s.get(f"CN={svc2},CN=Users,{base}", ("userAccountControl",))
+        assert e is not None and int(e.first("userAccountControl")) == 0x10200
