@@ -9,6 +9,7 @@ for a user still missing, so a run killed half-way loses no password and writes 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,8 @@ class PasswordsFile:
     def save(self, sam: str, secret: Secret) -> None:
         if self._out is None:
             self._out = open_private(self.path, append=True)
-            if self._out.tell() == 0:
+            # Not tell(): a file opened for appending reports position 0 until its first write.
+            if os.fstat(self._out.fileno()).st_size == 0:
                 self._out.write("sAMAccountName,password\r\n")
         csv.writer(self._out).writerow([sam, secret.reveal()])
         self._out.flush()  # on disk before the add that sets it

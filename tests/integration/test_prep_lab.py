@@ -292,3 +292,113 @@ def test_account_with_generated_password(
     with _bind(dc1, svc2, printed) as s:
         e = s.get(f"CN={svc2},CN=Users,{base}", ("userAccountControl",))
         assert e is not None and int(e.first("userAccountControl")) == 0x10200
+
+
+def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
+    dc1: LabDc,
+    admin: LdapSession,
+    cleanup: Cleanup,
+    cli,
+    name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import csv
+    import json
+
+    import jsonschema
+
+    from adprep.jobs.ldap_apply import ldap_appliers
+    from adprep.jobs.users import PasswordsFile, plan_users_import, users_import_settings, validate_users_file
+    from adprep.prep.plan import Plan, apply_plan
+    from tests.conftest import REPO
+
+    base = dc1.base_dn
+    hexpart = name[4:]
+    ou_dn = f"OU={name},{base}"
+    group_dn = f"CN={name}-g,CN=Users,{base}"
+    cleanup.subtree(ou_dn)
+    cleanup.subtree(group_dn)
+    assert cli("ou", "create", f"{name}/Sales, EMEA") == 0
+    admin.add(group_dn, ["top", "group"], {"sAMAccountName": f"{name}-g", "groupType": "-2147483646"})
+    rows = [
+        [
+            f"{name}-1",
+            'Jean "JJ"',
+            "Dupont, Jr",
+            f"{name}-1@lab.example",
+            f"{name}/Sales, EMEA",
+            f"{name}-g",
+            "",
+        ],
+        [f"#{hexpart}b", "Hash", "Lead", "", name, f"{name}-g", PASSWORD],
+        [f"{name}-3", "Plus+Eq=", "Back\\slash", "", f"{name}/Sales, EMEA", "", ""],
+        [f"{name}-4", "A", "B", "", name, f"{name}-g", ""],
+    ]
+    users_csv = tmp_path / "users.csv"
+    with users_csv.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sAMAccountName", "givenName", "sn", "mail", "ou", "groups", "password"])
+        w.writerows(rows)
+    out = tmp_path / "passwords.csv"
+    args = ("users", "import", str(users_csv), "--passwords-out", str(out))
+    # When the import is dry-run as JSON: the plan validates against the schema and nothing is written
+    capsys.readouterr()
+    assert cli(*args, "--dry-run", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, json.loads((REPO / "adprep" / "schema" / "plan-v1.json").read_text()))
+    assert len([c for c in data["changes"] if c["id"].startswith("user.create:")]) == 4
+    assert not out.exists() and not admin.search(ou_dn, f"(sAMAccountName={name}-*)")
+    # Given a run killed after its first two changes (applied through the same job functions)
+    directory = DirectorySettings(
+        dc1.address, dc1.domain, dc1.admin_user, Secret(dc1.admin_password, "t"), dc1.fqdn, ca_file=dc1.tls_ca
+    )
+    settings = users_import_settings(directory, csv_path=users_csv, default_ou=None, passwords_out=out)
+    passwords = PasswordsFile(out)
+    plan = plan_users_import(admin, settings, validate_users_file(settings), passwords)
+    partial = apply_plan(Plan(plan.command, plan.changes[:2]), ldap_appliers(admin))
+    passwords.close()
+    assert [o.status for o in partial.outcomes] == ["applied", "applied"]
+    # When the import runs again, then once more
+    assert cli(*args) == 0
+    capsys.readouterr()
+    assert cli(*args) == 0
+    assert "nothing to change" in capsys.readouterr().out
+    # Then every user exists once, in its OU, in its group; names and DNs escaped right
+    found = admin.search(
+        base,
+        f"(&(objectClass=user)(|(sAMAccountName={name}-*)(sAMAccountName=#{hexpart}b)))",
+        attributes=("memberOf", "givenName", "sn"),
+    )
+    by_sam = {e.dn.split(",", 1)[0]: e for e in found}
+    assert len(found) == 4
+    assert by_sam[f"CN=\\#{hexpart}b"].dn == f"CN=\\#{hexpart}b,{ou_dn}"
+    assert (
+        by_sam[f"CN={name}-3"].first("givenName") == "Plus+Eq="
+        and by_sam[f"CN={name}-3"].first("sn") == "Back\\slash"
+    )
+    assert by_sam[f"CN={name}-1"].first("sn") == "Dupont, Jr"
+    assert all(any(str(m).casefold() == group_dn.casefold() for m in by_sam[k].all("memberOf"))
+               for k in (f"CN={name}-1", f"CN=\\#{hexpart}b", f"CN={name}-4"))  # fmt: skip
+    # And the passwords file is 0600 with one line per generated user, each of which binds
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    saved = list(csv.reader(out.open(encoding="utf-8")))
+    assert saved[0] == ["sAMAccountName", "password"]
+    assert sorted(r[0] for r in saved[1:]) == sorted([f"{name}-1", f"{name}-3", f"{name}-4"])
+    for sam, pw in saved[1:]:
+        _bind(dc1, sam, pw).close()
+    _bind(dc1, f"#{hexpart}b", PASSWORD).close()
+    # Given a row whose DN is taken by another object, and one good new row
+    admin.add(
+        f"CN={name}-5,{ou_dn}", ["top", "group"], {"sAMAccountName": f"{name}-x5", "groupType": "-2147483646"}
+    )
+    with users_csv.open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [[f"{name}-5", "", "", "", name, "", PASSWORD], [f"{name}-6", "", "", "", name, "", PASSWORD]]
+        )
+    capsys.readouterr()
+    # Then the failing change is a sentence, the good row still goes in, and the exit status is 1
+    assert cli(*args) == 1
+    text = capsys.readouterr().out
+    assert "already exists" in text
+    assert admin.exists(f"CN={name}-6,{ou_dn}")
