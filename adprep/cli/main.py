@@ -17,6 +17,11 @@ from adprep.errors import AdprepError, InputError
 
 #: name → (module, attribute, one-line help). Explicit, no import-time discovery.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "preflight": (
+        "adprep.cli.commands.preflight",
+        "preflight",
+        "Check everything AD Connector needs (DNS/SRV, ports, directory, service account) in one report.",
+    ),
     "ports": (
         "adprep.cli.commands.ports",
         "ports",

@@ -1,0 +1,331 @@
+"""``adprep preflight``: everything AD Connector will do with the inputs it will be given, in one report.
+
+Inputs are validated before any traffic. Then: DNS/SRV discovery from each given DNS server (UDP
+and TCP); the DCs found go through the port checks while, at the same time, the directory and
+service-account checks run against the first DC that answers LDAP, so one filtered DC costs one
+timeout, not a sum of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adprep import requirements as req
+from adprep.ad.names import check_password, validate_domain_fqdn, validate_service_account_name
+from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
+from adprep.collect.dns import collect_dns
+from adprep.errors import InputError
+from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
+from adprep.model import CheckResult, FactValue, Report, Status
+from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.secrets import Secret
+from adprep.transport.ldap import LdapMode
+from adprep.transport.tcp import probe_tcp
+from adprep.validate import check_concurrency, check_timeout, parse_address
+
+
+@dataclass(frozen=True)
+class PreflightSettings:
+    domain: str
+    dns_ips: tuple[str, ...]
+    username: str
+    password: Secret
+    extra_dcs: tuple[str, ...] = ()
+    """DC addresses to check besides those the SRV records name."""
+    target_ou: str | None = None
+    profile: str = req.DEFAULT_PORT_PROFILE
+    ldap_mode: LdapMode = "ldaps"
+    ca_file: str | None = None
+    verify: bool = True
+    join_probe: bool = False
+    timeout: float = 2.0
+    concurrency: int = 256
+    vantage: str | None = None
+    radius: Any = None
+    """RADIUS settings (adprep.jobs.radius) when the MFA checks should run too."""
+    input_results: tuple[CheckResult, ...] = field(default=())
+    """Warnings found while validating the inputs (e.g. a password the console would reject)."""
+
+
+def validate_dns_ip(text: str) -> str:
+    """A DNS server address AD Connector can use: a host address, not a network or broadcast address."""
+    address = parse_address(text, what="DNS server address")
+    ip = ipaddress.ip_address(address)
+    if (
+        ip.is_unspecified
+        or ip.is_multicast
+        or (ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255"))
+    ):
+        raise InputError(
+            f"The DNS server address {address} is not a host address",
+            hint="Give the DNS servers' IP addresses.",
+        )
+    if ip.version == 4 and address.split(".")[-1] in ("0", "255"):
+        # AWS accepts 10.1.0.0 and then fails: an address ending in .0 or .255 is almost always a
+        # network or broadcast address, not a DNS server.
+        raise InputError(
+            f"The DNS server address {address} looks like a network or broadcast address",
+            hint="Give the address of a DNS server (usually a domain controller), e.g. 10.1.0.10.",
+        )
+    return address
+
+
+def preflight_settings(
+    *,
+    domain: str | None,
+    dns_ips: Sequence[str],
+    username: str | None,
+    password: Secret,
+    extra_dcs: Sequence[str] = (),
+    target_ou: str | None = None,
+    profile: str | None = None,
+    ldap_mode: str = "ldaps",
+    ca_file: str | None = None,
+    verify: bool = True,
+    join_probe: bool = False,
+    timeout: float = 2.0,
+    concurrency: int = 256,
+    vantage: str | None = None,
+    radius: Any = None,
+) -> PreflightSettings:
+    """Check every input the way AWS's API does, and stricter where AWS accepts what then fails."""
+    if not domain:
+        raise InputError(
+            "No domain given", hint="Pass --domain with the AD domain's DNS name, e.g. corp.example.com."
+        )
+    fqdn = validate_domain_fqdn(domain)
+    ips = tuple(dict.fromkeys(validate_dns_ip(t) for text in dns_ips for t in text.split(",") if t.strip()))
+    if not ips:
+        raise InputError(
+            "No DNS server address given", hint="Pass --dns-ip once or twice, as you will to AD Connector."
+        )
+    if len(ips) > req.MAX_DNS_IPS:
+        raise InputError(
+            f"{len(ips)} DNS server addresses given; AD Connector takes at most {req.MAX_DNS_IPS}",
+            hint="Give the one or two DNS servers you will give AD Connector.",
+        )
+    if not username:
+        raise InputError("No service account given", hint="Pass --user with the service account's user name.")
+    name = validate_service_account_name(username)
+    pw = check_password(password.reveal(), account_name=name)
+    if not pw.api_ok:
+        raise InputError(
+            f"The service account password has {pw.length} characters; AD Connector accepts 1 to {req.PASSWORD_MAX}",
+            hint="Use the password the account really has.",
+        )
+    notes: list[CheckResult] = []
+    if not pw.console_ok:
+        notes.append(
+            CheckResult(
+                "input.password_policy",
+                Status.WARN,
+                "The AWS console would reject this password (the API accepts it)",
+                {"length": pw.length, "classes": sorted(pw.classes)},
+                remedy=" ".join(pw.problems),
+            )
+        )
+    if profile is not None and profile not in req.PORT_PROFILES:
+        raise InputError(
+            f"Unknown port profile {profile!r}", hint=f"Use one of: {', '.join(req.PORT_PROFILES)}."
+        )
+    if ldap_mode not in ("ldaps", "starttls", "plain"):
+        raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
+    return PreflightSettings(
+        domain=fqdn,
+        dns_ips=ips,
+        username=name,
+        password=password,
+        extra_dcs=tuple(parse_address(d, what="domain controller") for d in extra_dcs),
+        target_ou=target_ou,
+        profile=profile or req.DEFAULT_PORT_PROFILE,
+        ldap_mode=ldap_mode,  # type: ignore[arg-type]
+        ca_file=ca_file,
+        verify=verify,
+        join_probe=join_probe,
+        timeout=check_timeout(timeout),
+        concurrency=check_concurrency(concurrency),
+        vantage=vantage,
+        radius=radius,
+        input_results=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class _Dc:
+    address: str
+    host: str | None
+
+
+def _dc_list(found: Sequence[DiscoveredDc], extra: Sequence[str]) -> list[_Dc]:
+    """The DCs that serve both LDAP and Kerberos, by address, then the ones given by hand."""
+    out: dict[str, _Dc] = {}
+    for dc in found:
+        if dc.ldap and dc.kerberos:
+            for a in dc.addresses:
+                out.setdefault(a, _Dc(a, dc.host))
+    for a in extra:
+        out.setdefault(a, _Dc(a, None))
+    return list(out.values())
+
+
+def _dcs_result(dcs: Sequence[_Dc], settings: PreflightSettings) -> CheckResult:
+    facts: dict[str, FactValue] = {"dcs": [f"{d.host or '?'} ({d.address})" for d in dcs]}
+    if dcs:
+        return CheckResult("dcs.found", Status.PASS, f"{len(dcs)} domain controller(s) to check", facts)
+    return CheckResult(
+        "dcs.found",
+        Status.FAIL,
+        f"No domain controller for {settings.domain} could be found from the DNS servers given",
+        facts,
+        remedy="Fix the DNS checks above (SRV records and their A records); or pass --dc to check DCs by address.",
+        adc_error=req.ADC_INTERNAL_ERROR,
+    )
+
+
+def _site_results(port_results: Sequence[CheckResult]) -> list[CheckResult]:
+    """From each CLDAP reply: does this host's address map to an AD site?"""
+    out: list[CheckResult] = []
+    for r in port_results:
+        if not (r.id.startswith("ports.udp.") and r.id.endswith(".389") and r.status is Status.PASS):
+            continue
+        if "dns_host_name" not in r.facts:
+            continue
+        client_site = r.facts.get("client_site_name")
+        facts: dict[str, FactValue] = {"client_site": client_site, "dc_site": r.facts.get("dc_site_name")}
+        cid = f"dcs.site.{r.target}"
+        if client_site:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.PASS,
+                    f"This host's address maps to AD site {client_site}",
+                    facts,
+                    target=r.target,
+                )
+            )
+        else:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.WARN,
+                    f"This host's address maps to no AD site (DC {r.target} is in {r.facts.get('dc_site_name')})",
+                    facts,
+                    remedy="Add the AD Connector (VPC) subnets to an AD site in Active Directory Sites and Services, "
+                    "or AD Connector may pick distant DCs.",
+                    target=r.target,
+                )
+            )
+    return out
+
+
+async def _first_ldap_dc(dcs: Sequence[_Dc], port: int, timeout: float) -> _Dc | None:
+    """The first DC (in order of answering) whose LDAP port completes a handshake."""
+    if not dcs:
+        return None
+    tasks = {asyncio.create_task(probe_tcp(d.address, port, timeout)): d for d in dcs}
+    pending = set(tasks)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t.result().outcome == "open":
+                    return tasks[t]
+    finally:
+        for t in pending:
+            t.cancel()
+    return None
+
+
+def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[CheckResult]:
+    if dc is None:
+        return [
+            could_not_run(
+                "directory.reachable",
+                "No domain controller answered LDAP: the directory and service-account checks could not run",
+                "Fix the connectivity failures above, then run again.",
+            )
+        ]
+    from adprep.jobs.directory_checks import run_directory_checks
+
+    return run_directory_checks(
+        dc_address=dc.address,
+        dc_name=dc.host,
+        domain=settings.domain,
+        username=settings.username,
+        password=settings.password,
+        mode=settings.ldap_mode,
+        ca_file=settings.ca_file,
+        verify=settings.verify,
+        target_ou=settings.target_ou,
+        join_probe=settings.join_probe,
+        timeout=max(settings.timeout, 5.0),
+    )
+
+
+async def _preflight(
+    settings: PreflightSettings, on_stage: Callable[[str], None]
+) -> tuple[list[CheckResult], dict[str, str | None]]:
+    results: list[CheckResult] = list(settings.input_results)
+    radius_task = (
+        asyncio.create_task(asyncio.to_thread(_radius_results, settings)) if settings.radius else None
+    )
+    on_stage("DNS")
+    dns_facts = await collect_dns(settings.domain, settings.dns_ips, timeout=settings.timeout)
+    results.extend(check_dns(dns_facts))
+    dcs = _dc_list(discovered_dcs(dns_facts), settings.extra_dcs)
+    results.append(_dcs_result(dcs, settings))
+    if not dcs:
+        if radius_task is not None:
+            results.extend((await radius_task)[0])
+        return results, {}
+
+    on_stage("ports and directory")
+    profile = req.PORT_PROFILES[settings.profile]
+    ports = PortsSettings(
+        targets=tuple(d.address for d in dcs),
+        tcp=profile.tcp,
+        udp=profile.udp,
+        advisory_tcp=profile.advisory_tcp,
+        advisory_udp=profile.advisory_udp,
+        domain=settings.domain,
+        timeout=settings.timeout,
+        concurrency=settings.concurrency,
+        profile=profile.name,
+    )
+    ldap_port = 636 if settings.ldap_mode == "ldaps" else 389
+    port_task = asyncio.create_task(collect_port_facts(ports))
+    first = await _first_ldap_dc(dcs, ldap_port, settings.timeout)
+    directory_task = asyncio.create_task(asyncio.to_thread(_directory_results, settings, first))
+    port_facts = await port_task
+    port_results = check_port_facts(ports, port_facts)
+    results.extend(port_results)
+    results.extend(_site_results(port_results))
+    results.extend(await directory_task)
+    sources = dict(port_facts.sources or {})
+    if radius_task is not None:
+        radius_results, radius_sources = await radius_task
+        results.extend(radius_results)
+        sources.update(radius_sources)
+    return results, sources
+
+
+def _radius_results(settings: PreflightSettings) -> tuple[list[CheckResult], dict[str, str | None]]:
+    from adprep.jobs.radius import radius_results
+
+    return radius_results(settings.radius)
+
+
+def run_preflight(settings: PreflightSettings, *, on_stage: Callable[[str], None] | None = None) -> Report:
+    started = now()
+    results, sources = asyncio.run(_preflight(settings, on_stage or (lambda _: None)))
+    return build_report(
+        "preflight",
+        started_at=started,
+        targets=(settings.domain, *settings.dns_ips),
+        results=results,
+        vantage=make_vantage(settings.vantage, sources),
+    )

@@ -1,0 +1,170 @@
+"""adprep preflight against the lab: healthy, and with DNS broken in the ways AD Connector trips on.
+
+dc1 stays healthy (other tests use it); the DNS faults are built on dc2's zone and undone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from adprep import requirements as req
+from adprep.jobs.preflight import preflight_settings, run_preflight
+from adprep.model import Report, Status
+from adprep.secrets import Secret
+from tests.conftest import LabDc
+
+pytestmark = pytest.mark.lab
+
+
+def preflight(dc: LabDc, dns_ips: list[str], **kw: object) -> Report:
+    settings = preflight_settings(
+        domain=dc.domain, dns_ips=dns_ips, username="Administrator", password=Secret(dc.admin_password, "lab"),
+        ca_file=dc.tls_ca, timeout=1.0, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return run_preflight(settings)
+
+
+def by_id(report: Report) -> dict[str, object]:
+    return {r.id: r for r in report.results}
+
+
+def samba_dns(dc: LabDc, verb: str, name: str, rtype: str, data: str) -> None:
+    env = {**os.environ, "PASSWD": dc.admin_password}
+    cmd = ["samba-tool", "dns", verb, dc.address, dc.domain, name, rtype, data, "-U", "Administrator"]
+    subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+
+
+@contextlib.contextmanager
+def dns_change(
+    dc: LabDc, remove: list[tuple[str, str, str]], add: list[tuple[str, str, str]]
+) -> Iterator[None]:
+    """Remove and add records in the DC's zone; put everything back afterwards."""
+    done_rm: list[tuple[str, str, str]] = []
+    done_add: list[tuple[str, str, str]] = []
+    try:
+        for rec in remove:
+            samba_dns(dc, "delete", *rec)
+            done_rm.append(rec)
+        for rec in add:
+            samba_dns(dc, "add", *rec)
+            done_add.append(rec)
+        yield
+    finally:
+        for rec in done_add:
+            samba_dns(dc, "delete", *rec)
+        for rec in done_rm:
+            samba_dns(dc, "add", *rec)
+
+
+def test_healthy_lab_has_no_failures(dc1: LabDc) -> None:
+    report = preflight(dc1, [dc1.address])
+    bad = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+    assert bad == []
+    ids = by_id(report)
+    for cid in (
+        "dns.srv.ldap_tcp.127.0.0.2.tcp",
+        "ports.udp.127.0.0.2.389",
+        "account.bind",
+        "directory.functional_level.forest",
+    ):
+        assert cid in ids
+
+
+def test_deleted_ldap_srv_record(dc2: LabDc) -> None:
+    srv = ("_ldap._tcp", "SRV", f"{dc2.fqdn} 389 0 100")
+    with dns_change(dc2, remove=[srv], add=[]):
+        report = preflight(dc2, [dc2.address])
+    r = by_id(report)[f"dns.srv.ldap_tcp.{dc2.address}.udp"]
+    assert r.status is Status.FAIL  # type: ignore[attr-defined]
+    assert r.adc_error == f"SRV record for LDAP does not exist for IP: {dc2.address}"  # type: ignore[attr-defined]
+    assert by_id(report)[f"dns.srv.ldap_tcp.{dc2.address}.tcp"].status is Status.FAIL  # type: ignore[attr-defined]
+
+
+def test_no_dc_in_common_between_ldap_and_kerberos(dc2: LabDc) -> None:
+    # Given Kerberos SRV records that point at a host that is not the LDAP DC
+    krb = ("_kerberos._tcp", "SRV", f"{dc2.fqdn} 88 0 100")
+    other = ("_kerberos._tcp", "SRV", f"kdc-only.{dc2.domain} 88 0 100")
+    with dns_change(dc2, remove=[krb], add=[("kdc-only", "A", "127.0.0.68"), other]):
+        report = preflight(dc2, [dc2.address])
+    r = by_id(report)[f"dns.common_dc.{dc2.address}.udp"]
+    assert r.status is Status.FAIL  # type: ignore[attr-defined]
+    assert r.adc_error == req.ADC_INTERNAL_ERROR  # type: ignore[attr-defined]
+    assert by_id(report)["dcs.found"].status is Status.FAIL  # type: ignore[attr-defined]
+
+
+def test_srv_target_with_nothing_listening(dc2: LabDc) -> None:
+    # Given an extra LDAP+Kerberos SRV target whose address has no DC behind it
+    ghost = [("ghost", "A", "127.0.0.67"), ("_ldap._tcp", "SRV", f"ghost.{dc2.domain} 389 0 100"),
+             ("_kerberos._tcp", "SRV", f"ghost.{dc2.domain} 88 0 100")]  # fmt: skip
+    with dns_change(dc2, remove=[], add=ghost):
+        report = preflight(dc2, [dc2.address])
+    ids = by_id(report)
+    r = ids["ports.tcp.127.0.0.67.389"]
+    assert r.status is Status.FAIL and r.facts["verdict"] == "closed"  # type: ignore[attr-defined]
+    assert "LDAP unavailable (TCP port 389) for IP: 127.0.0.67" in r.adc_error  # type: ignore[attr-defined]
+    assert ids["account.bind"].status is Status.PASS  # type: ignore[attr-defined]  # the real DC still serves
+
+
+def test_two_dns_servers_that_disagree(dc1: LabDc, dc2: LabDc) -> None:
+    report = preflight(dc1, [dc1.address, dc2.address])
+    r = by_id(report)["dns.consistent"]
+    assert r.status is Status.WARN  # type: ignore[attr-defined]
+    assert set(r.facts["dcs"]) == {
+        f"{dc1.address}/udp",
+        f"{dc1.address}/tcp",
+        f"{dc2.address}/udp",
+        f"{dc2.address}/tcp",
+    }  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def udp_only_dns(upstream: str, listen: str) -> Iterator[str]:
+    """A DNS forwarder on ``listen``:53 that relays UDP queries to the real DC and has no TCP
+    listener: what a firewall that lets UDP 53 through but blocks TCP 53 looks like."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((listen, 53))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def relay() -> None:
+        while not stop.is_set():
+            try:
+                data, client = sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
+                up.settimeout(2)
+                up.sendto(data, (upstream, 53))
+                with contextlib.suppress(TimeoutError):
+                    sock.sendto(up.recv(65535), client)
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    try:
+        yield listen
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+def test_tcp_53_blocked_while_udp_answers(dc1: LabDc) -> None:
+    with udp_only_dns(dc1.address, "127.0.0.53") as dns_ip:
+        started = time.monotonic()
+        report = preflight(dc1, [dns_ip])
+        elapsed = time.monotonic() - started
+    ids = by_id(report)
+    assert ids["dns.server.127.0.0.53.udp"].status is Status.PASS  # type: ignore[attr-defined]
+    tcp = ids["dns.server.127.0.0.53.tcp"]
+    assert tcp.status is Status.FAIL  # type: ignore[attr-defined]
+    assert tcp.adc_error == "DNS unavailable (TCP port 53) for IP: 127.0.0.53"  # type: ignore[attr-defined]
+    assert ids["account.bind"].status is Status.PASS  # type: ignore[attr-defined]
+    assert elapsed < 5
