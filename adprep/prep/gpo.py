@@ -143,6 +143,11 @@ def validate_gpo_name(name: str) -> str:
     return text
 
 
+def _unc(domain: str, path: str) -> str:
+    """``\\\\<domain>\\SYSVOL\\<path>`` with backslashes, for plans people read."""
+    return f"\\\\{domain}\\{SYSVOL_SHARE}\\" + path.replace("/", "\\")
+
+
 def _max_version(a: int, b: int) -> int:
     ua, ma = split(a)
     ub, mb = split(b)
@@ -241,7 +246,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         parent = written.get("")
         changes.append(
             Change(
-                id=change_id, action="smb.mkdir", target=f"\\\\{wanted.domain}\\SYSVOL\\{at(rel)}",
+                id=change_id, action="smb.mkdir", target=_unc(wanted.domain, at(rel)),
                 summary=f"Create the SYSVOL folder {at(rel)}",
                 depends_on=base + ((parent,) if parent else ()), payload=SmbPath(SYSVOL_SHARE, at(rel)),
             )
@@ -267,7 +272,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         why = "create" if gpt_raw is None else f"was {gpt.version}"
         changes.append(
             Change(
-                id=change_id, action="smb.write", target=f"\\\\{wanted.domain}\\SYSVOL\\{at(rel)}",
+                id=change_id, action="smb.write", target=_unc(wanted.domain, at(rel)),
                 summary=f"Write GPT.INI of {label}: Version={target} ({why})",
                 details={"version": _version_text(target)},
                 depends_on=base + ((written[""],) if "" in written else ()),
@@ -283,7 +288,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         change_id = f"sysvol.write:{folder}/{rel}"
         changes.append(
             Change(
-                id=change_id, action="smb.write", target=f"\\\\{wanted.domain}\\SYSVOL\\{folder}\\{rel}",
+                id=change_id, action="smb.write", target=_unc(wanted.domain, f"{folder}/{rel}"),
                 summary=f"Write Machine/Registry.pol of {label} ({len(wanted.machine_settings)} setting(s))",
                 details={"bytes": len(new_pol), "settings": [f"{e.key}\\{e.value}" for e in wanted.machine_settings]},
                 depends_on=tuple(x for x in (written.get(actual("GPT.INI")), written.get(machine)) if x) or base,
@@ -308,7 +313,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         deps = tuple(x for x in (written.get(rel),) if x) or base
         changes.append(
             Change(
-                id=f"sysvol.acl:{path}", action="smb.acl", target=f"\\\\{wanted.domain}\\SYSVOL\\{path}",
+                id=f"sysvol.acl:{path}", action="smb.acl", target=_unc(wanted.domain, path),
                 summary=f"Set the ACL of {path} from the GPO's security descriptor", depends_on=deps,
                 payload=SmbAcl(SYSVOL_SHARE, path, descriptor, dn),
             )
