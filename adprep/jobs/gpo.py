@@ -339,18 +339,23 @@ def scan_gpos(session: LdapSession, smb: SmbSession, ou_dn: str) -> list[CheckRe
     return check_gpo_scan(ScopeFacts(ou_dn=ou_dn, links=links, gpos=tuple(gpos.values())))
 
 
+def scan_gpos_with(settings: DirectorySettings, ou_dn: str) -> list[CheckResult]:
+    """Connect (LDAP and SMB, as ``settings.user``) and scan; a connection failure is one error result."""
+    try:
+        with gpo_connection(settings) as conn:
+            return scan_gpos(conn.ldap, conn.smb, ou_dn)
+    except AdprepError as e:
+        if isinstance(e, InputError):
+            raise
+        return [could_not_run("gpo.scan", f"The GPOs reaching {ou_dn} could not be scanned", e.sentence(),
+                              target=settings.dc)]  # fmt: skip
+
+
 def run_gpo_scan(settings: DirectorySettings, ou: str | None, *, vantage: str | None = None) -> Report:
     """``adprep gpo scan``: the scan as a report (the domain itself when no OU is given)."""
     started = now()
     ou_dn = link_target_dn(ou, settings.base_dn) if ou else settings.base_dn
-    try:
-        with gpo_connection(settings) as conn:
-            results = scan_gpos(conn.ldap, conn.smb, ou_dn)
-    except AdprepError as e:
-        if isinstance(e, InputError):
-            raise
-        results = [could_not_run("gpo.scan", f"The GPOs reaching {ou_dn} could not be scanned", e.sentence(),
-                                 target=settings.dc)]  # fmt: skip
+    results = scan_gpos_with(settings, ou_dn)
     return build_report(
         "gpo scan", started_at=started, targets=(settings.dc,), results=results,
         vantage=make_vantage(vantage, {}),

@@ -251,7 +251,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         ]
     from adprep.jobs.directory_checks import run_directory_checks
 
-    return run_directory_checks(
+    results = run_directory_checks(
         dc_address=dc.address,
         dc_name=dc.host,
         domain=settings.domain,
@@ -264,6 +264,24 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         join_probe=settings.join_probe,
         timeout=max(settings.timeout, 5.0),
     )
+    if settings.target_ou:
+        results.extend(_gpo_results(settings, dc))
+    return results
+
+
+def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
+    """The GPOs that reach the target OU, scanned for settings that break WorkSpaces (as the account)."""
+    from adprep.jobs.directory_checks import target_container_dn
+    from adprep.jobs.directory_session import DirectorySettings
+    from adprep.jobs.gpo import scan_gpos_with
+
+    ds = DirectorySettings(
+        dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
+        dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
+        timeout=max(settings.timeout, 5.0),
+    )  # fmt: skip
+    ou_dn = target_container_dn(settings.target_ou, ds.base_dn) or ds.base_dn
+    return scan_gpos_with(ds, ou_dn)
 
 
 async def _preflight(

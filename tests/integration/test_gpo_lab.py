@@ -249,3 +249,27 @@ def test_scan_finds_a_logon_banner_on_the_way_to_the_ou(conn: GpoConnection, cle
     assert [r.id for r in failing] == [f"gpo.scan.{found.guid}.logon_banner"]
     assert parent in failing[0].title and banner_gpo in failing[0].title
     assert failing[0].remedy and "unlink" in failing[0].remedy
+
+
+def test_preflight_with_a_target_ou_reports_the_banner(
+    dc1: LabDc, conn: GpoConnection, cleanup: Cleanup
+) -> None:
+    # Given a WorkSpaces OU under an OU that links a logon-banner GPO
+    from adprep.jobs.preflight import preflight_settings, run_preflight
+    from adprep.secrets import Secret
+
+    parent = cleanup.ou()
+    banner_gpo = cleanup.gpo_name()
+    banner = (PolEntry.sz(req.LOGON_BANNER_KEY, "LegalNoticeCaption", "Authorized use only"),)
+    _apply(conn, plan_gpo_change(conn, banner_gpo, machine_settings=banner, link=parent))
+    # When preflight runs with that OU as the target
+    settings = preflight_settings(
+        domain=dc1.domain, dns_ips=[dc1.address], username=dc1.admin_user,
+        password=Secret(dc1.admin_password, "lab"), ca_file=dc1.tls_ca, target_ou=parent, timeout=1.0,
+    )  # fmt: skip
+    report = run_preflight(settings)
+    # Then the scan is part of the report and names the banner GPO
+    found = find_gpo(conn.ldap, conn.settings.base_dn, banner_gpo)
+    assert found is not None
+    result = next(r for r in report.results if r.id == f"gpo.scan.{found.guid}.logon_banner")
+    assert result.status is Status.FAIL and banner_gpo in result.title
