@@ -92,6 +92,8 @@ PORT_SERVICES: Final[dict[tuple[str, int], str]] = {
 UNVERIFIABLE_UDP: Final[dict[int, str]] = {
     138: "NetBIOS datagrams have no reply, so nothing can prove UDP 138 open from outside.",
     445: "SMB is a TCP service; nothing answers on UDP 445, so it cannot be proven open.",
+    1812: "A RADIUS server answers only registered clients that sign with the shared secret: probe it with "
+    "'adprep radius check', which knows the secret.",
 }
 
 

@@ -118,3 +118,27 @@ def test_help_starts_fast_without_heavy_imports() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert time.monotonic() - started < 2.0
     assert proc.stdout.strip().splitlines()[-1] == "heavy="
+
+
+def test_a_bug_is_exit_4_without_traceback_unless_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import adprep.jobs.ports as ports_job
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(ports_job, "run_ports", boom)
+    assert main(["ports", "127.0.0.1"]) == ExitStatus.BUG
+    err = capsys.readouterr().err
+    assert "bug in adprep" in err and "Traceback" not in err
+    assert main(["--debug", "ports", "127.0.0.1"]) == ExitStatus.BUG
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_radius_port_in_ports_is_unverifiable_with_a_pointer(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["ports", "--udp", "1812", "--format", "json", "127.0.0.1"])
+    data = json.loads(capsys.readouterr().out)
+    (r,) = data["results"]
+    assert r["status"] == "skip" and "adprep radius check" in r["remedy"]
+    assert rc == ExitStatus.OK
