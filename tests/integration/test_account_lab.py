@@ -15,8 +15,11 @@ from dataclasses import dataclass
 import pytest
 
 from adprep import requirements as req
+from adprep.checks.account import check_state
+from adprep.collect.account import collect_service_account
 from adprep.errors import LdapError
 from adprep.jobs.directory_checks import run_directory_checks
+from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult, Status
 from adprep.secrets import Secret
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
@@ -243,3 +246,17 @@ def test_plain_simple_bind_works_on_a_dc_that_allows_it(dc2: LabDc) -> None:
     assert results["account.bind"].status is Status.PASS
     assert "plain LDAP" in results["account.bind"].title
     assert results["account.state"].status is Status.PASS
+
+
+def test_admin_session_reads_the_state_of_an_account_that_cannot_bind(dc1: LabDc, admin: LdapSession) -> None:
+    # Given a disabled account and an optional administrator session
+    with service_account(admin, dc1, uac=NORMAL_ACCOUNT | ACCOUNTDISABLE) as account:
+        settings = DirectorySettings(dc=dc1.address, domain=dc1.domain, user=account.name, password=account.password,
+                                     dc_name=dc1.fqdn, ca_file=dc1.tls_ca)  # fmt: skip
+        facts = collect_service_account(settings, admin_session_factory=lambda: admin_session(dc1))
+    # Then the object was read as the administrator and the state lists the problem too
+    assert facts.account is not None and facts.account.value is not None
+    assert facts.account.value.read_by == "admin"
+    st = check_state(facts)
+    assert st.status is Status.FAIL and st.facts["subcode"] == "533"
+    assert st.facts["problems"] == ["The account is disabled."]

@@ -29,6 +29,7 @@ from adprep.collect.directory import (
     parse_generalized_time,
     root_dse_facts,
 )
+from adprep.errors import LdapError
 from adprep.model import Status
 from adprep.transport.ldap import (
     Entry,
@@ -336,3 +337,8 @@ def test_vlv_control_values_round_trip() -> None:
     # A response seen from Samba: position 1 of 4, success, with a context id
     response = decode_vlv_response(bytes.fromhex("300f020101020104" + "0a0100" + "040401000000"))
     assert response == VlvResponse(target_position=1, content_count=4, result=0)
+
+
+def test_malformed_vlv_response_is_an_ldap_error() -> None:
+    with pytest.raises(LdapError, match="VLV response control"):
+        decode_vlv_response(b"\x30\x03\x02\x01")
