@@ -108,7 +108,7 @@ SE_SELF_RELATIVE = 0x8000
 ACL_REVISION = 0x02
 ACL_REVISION_DS = 0x04
 
-_SID_RE = re.compile(r"S-1-(\d+)((?:-\d+){0,15})\Z", re.IGNORECASE)
+_SID_RE = re.compile(r"S-1-(\d+|0x[0-9a-f]{12})((?:-\d+){0,15})\Z", re.IGNORECASE)
 _GUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 # SDDL (MS-DTYP 2.5.1.1) spellings, in the order Windows prints them.
@@ -145,12 +145,25 @@ _SDDL_RIGHTS = (
 # --- SIDs (MS-DTYP 2.4.2) ---------------------------------------------------------------------------
 
 
+def _authority(text: str) -> int:
+    return int(text, 16) if text[:2].lower() == "0x" else int(text)
+
+
+def _format_authority(authority: int) -> str:
+    # MS-DTYP 2.4.2.1: authorities of 2**32 and above are written as 0x and 12 hex digits.
+    return str(authority) if authority < 1 << 32 else f"0x{authority:012X}"
+
+
 def normalize_sid(sid: str) -> str:
     """``"s-1-5-21-1-2-3-512"`` -> ``"S-1-5-21-1-2-3-512"``; ``ValueError`` if it is not a SID string."""
     m = _SID_RE.match(sid.strip())
-    if not m or int(m.group(1)) >= 1 << 48 or any(int(x) >= 1 << 32 for x in m.group(2).split("-")[1:]):
+    if (
+        not m
+        or _authority(m.group(1)) >= 1 << 48
+        or any(int(x) >= 1 << 32 for x in m.group(2).split("-")[1:])
+    ):
         raise ValueError(f"{sid!r} is not a SID string (S-1-<authority>-<sub-authorities>)")
-    return "S-1-" + m.group(1) + m.group(2)
+    return "S-1-" + _format_authority(_authority(m.group(1))) + m.group(2)
 
 
 def encode_sid(sid: str) -> bytes:
@@ -159,7 +172,7 @@ def encode_sid(sid: str) -> bytes:
     subs = [int(x) for x in parts[3:]]
     return (
         struct.pack("<BB", 1, len(subs))
-        + int(parts[2]).to_bytes(6, "big")
+        + _authority(parts[2]).to_bytes(6, "big")
         + struct.pack(f"<{len(subs)}L", *subs)
     )
 
@@ -174,9 +187,7 @@ def decode_sid(data: bytes, offset: int = 0) -> tuple[str, int]:
         raise WireFormatError("a SID is malformed", offset=offset)
     authority = int.from_bytes(data[offset + 2 : offset + 8], "big")
     subs = struct.unpack_from(f"<{count}L", data, offset + 8)
-    # MS-DTYP 2.4.2.1: authorities of 2**32 and above are written in hex.
-    auth = str(authority) if authority < 1 << 32 else f"0x{authority:012X}"
-    return "S-1-" + auth + "".join(f"-{s}" for s in subs), length
+    return "S-1-" + _format_authority(authority) + "".join(f"-{s}" for s in subs), length
 
 
 # --- ACEs -------------------------------------------------------------------------------------------
