@@ -100,7 +100,7 @@ RESULT_SENTENCES: dict[int, tuple[str, str | None]] = {
     ),
     50: (
         "The account is not allowed to do this.",
-        "Delegate the needed rights to the service account's group (adprep prepare delegation).",
+        "Delegate the needed rights to the service account's group (adprep delegate).",
     ),
     51: ("The directory is too busy to carry out the operation.", "Try again in a moment."),
     52: ("The directory is unavailable (shutting down or not yet ready).", "Try another domain controller."),

@@ -224,7 +224,7 @@ def check_create_computer(facts: AccountFacts) -> CheckResult:
         fact_map,
         remedy=(
             f"Delegate 'Create Computer objects' and 'Delete Computer objects' on {c.dn} to the service "
-            "account's group (adprep prepare delegation). WorkSpaces (and Seamless Domain Join) cannot join "
+            "account's group (adprep delegate). WorkSpaces (and Seamless Domain Join) cannot join "
             "computers without it."
         ),
         target=facts.address,
@@ -310,7 +310,7 @@ def check_join_probe(facts: AccountFacts) -> CheckResult:
         f"The service account could not create a computer object: {p.create_error}",
         fact_map,
         remedy="Delegate 'Create Computer objects' on the target container to the service account's group "
-        "(adprep prepare delegation).",
+        "(adprep delegate).",
         target=facts.address,
     )
 
