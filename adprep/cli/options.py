@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from adprep.jobs.directory_session import DirectorySettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +67,44 @@ def plan_options(func: F) -> F:
     return func
 
 
+_DIRECTORY_KEYS = ("dc", "domain", "user", "password_file", "dc_name", "ldap_mode", "ca_file", "insecure")
+
+
+@dataclass(frozen=True)
+class DirectoryOptions:
+    """The raw ``--dc/--domain/--user/...`` values of one invocation; ``settings()`` validates them."""
+
+    dc: str | None
+    domain: str | None
+    user: str | None
+    password_file: Path | None
+    dc_name: str | None
+    ldap_mode: str
+    ca_file: str | None
+    insecure: bool
+
+    def settings(self) -> DirectorySettings:
+        """Validated settings, with the password read from its source (file, env, prompt)."""
+        from adprep.jobs.directory_session import directory_settings
+
+        return directory_settings(
+            dc=self.dc, domain=self.domain, user=self.user, password_file=self.password_file,
+            dc_name=self.dc_name, mode=self.ldap_mode, ca_file=self.ca_file, insecure=self.insecure,
+            prompt=prompt_password,
+        )  # fmt: skip
+
+
 def directory_options(func: F) -> F:
-    """How to reach and bind to a domain controller (shared by every LDAP command)."""
+    """How to reach and bind to a domain controller (shared by every LDAP command).
+
+    The command receives them as one keyword argument, ``dc_options: DirectoryOptions``.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["dc_options"] = DirectoryOptions(**{k: kwargs.pop(k) for k in _DIRECTORY_KEYS})
+        return func(*args, **kwargs)
+
     opts = [
         click.option(
             "--dc",
@@ -109,9 +150,10 @@ def directory_options(func: F) -> F:
             "--insecure", is_flag=True, help="Do not verify the DC's certificate (not recommended)."
         ),
     ]
+    decorated: Any = wrapper
     for opt in reversed(opts):
-        func = opt(func)
-    return func
+        decorated = opt(decorated)
+    return decorated  # type: ignore[no-any-return]
 
 
 def prompt_password(label: str) -> str:

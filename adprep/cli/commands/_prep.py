@@ -1,32 +1,12 @@
-"""Glue shared by the directory-prep commands (delegate, account, ou, users): settings from the
-directory options, and the plan → (dry run | apply) → show sequence."""
+"""Glue shared by the directory-prep commands (delegate, account, ou, users): the plan → (dry run |
+apply) → show sequence."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from adprep.cli.app import App
-from adprep.cli.options import prompt_password
-from adprep.jobs.directory_session import DirectorySettings, directory_settings
 from adprep.prep.plan import ApplyResult, Outcome, Plan
-
-
-def settings_from_options(
-    *,
-    dc: str | None,
-    domain: str | None,
-    user: str | None,
-    password_file: Path | None,
-    dc_name: str | None,
-    ldap_mode: str,
-    ca_file: str | None,
-    insecure: bool,
-) -> DirectorySettings:
-    return directory_settings(
-        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, mode=ldap_mode,
-        ca_file=ca_file, insecure=insecure, prompt=prompt_password,
-    )  # fmt: skip
 
 
 def show_or_apply(

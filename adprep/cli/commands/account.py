@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from adprep.cli.app import App
-from adprep.cli.commands._prep import settings_from_options, show_or_apply
-from adprep.cli.options import directory_options, plan_options, prompt_password
+from adprep.cli.commands._prep import show_or_apply
+from adprep.cli.options import DirectoryOptions, directory_options, plan_options, prompt_password
 from adprep.requirements import DELEGATION_GROUP
 
 ACCOUNT_PASSWORD_ENV = "ADPREP_ACCOUNT_PASSWORD"
@@ -53,14 +53,7 @@ def create(
     password_out: Path | None,
     password_never_expires: bool,
     reset_password: bool,
-    dc: str | None,
-    domain: str | None,
-    user: str | None,
-    password_file: Path | None,
-    dc_name: str | None,
-    ldap_mode: str,
-    ca_file: str | None,
-    insecure: bool,
+    dc_options: DirectoryOptions,
     dry_run: bool,
     fmt: str,
 ) -> int:
@@ -79,10 +72,7 @@ def create(
     from adprep.jobs.directory_session import open_session
     from adprep.secrets import read_secret
 
-    directory = settings_from_options(
-        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, ldap_mode=ldap_mode,
-        ca_file=ca_file, insecure=insecure,
-    )  # fmt: skip
+    directory = dc_options.settings()
     secret = None
     if not generate_password:
         secret = read_secret(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from adprep.ad.delegation import PRESET_NAMES
 from adprep.cli.app import App
-from adprep.cli.commands._prep import settings_from_options, show_or_apply
-from adprep.cli.options import directory_options, plan_options
+from adprep.cli.commands._prep import show_or_apply
+from adprep.cli.options import DirectoryOptions, directory_options, plan_options
 from adprep.requirements import DELEGATION_GROUP
 
 
@@ -48,14 +46,7 @@ def delegate(
     ou: str | None,
     no_write: bool,
     members: tuple[str, ...],
-    dc: str | None,
-    domain: str | None,
-    user: str | None,
-    password_file: Path | None,
-    dc_name: str | None,
-    ldap_mode: str,
-    ca_file: str | None,
-    insecure: bool,
+    dc_options: DirectoryOptions,
     dry_run: bool,
     fmt: str,
 ) -> int:
@@ -69,10 +60,7 @@ def delegate(
     from adprep.jobs.delegate import apply_delegate, delegate_settings, plan_delegate
     from adprep.jobs.directory_session import open_session
 
-    directory = settings_from_options(
-        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, ldap_mode=ldap_mode,
-        ca_file=ca_file, insecure=insecure,
-    )  # fmt: skip
+    directory = dc_options.settings()
     settings = delegate_settings(
         directory, preset_name=preset, group=group, group_container=group_container, ou=ou, write=not no_write,
         members=members,

@@ -9,30 +9,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from adprep.cli.app import App, Format
-from adprep.cli.options import directory_options, plan_options, prompt_password, report_options
+from adprep.cli.options import (
+    DirectoryOptions,
+    directory_options,
+    plan_options,
+    report_options,
+)
 from adprep.errors import InputError
 
 if TYPE_CHECKING:
-    from adprep.jobs.directory_session import DirectorySettings
     from adprep.jobs.gpo import GpoConnection
     from adprep.prep.plan import Plan
-
-
-def _settings(opts: dict[str, Any]) -> DirectorySettings:
-    from adprep.jobs.directory_session import directory_settings
-
-    return directory_settings(
-        dc=opts["dc"], domain=opts["domain"], user=opts["user"], password_file=opts["password_file"],
-        dc_name=opts["dc_name"], mode=opts["ldap_mode"], ca_file=opts["ca_file"], insecure=opts["insecure"],
-        prompt=prompt_password,
-    )  # fmt: skip
-
-
-_DIRECTORY_KEYS = ("dc", "domain", "user", "password_file", "dc_name", "ldap_mode", "ca_file", "insecure")
-
-
-def _split(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: kwargs.pop(k) for k in _DIRECTORY_KEYS}
 
 
 def _run_plan(app: App, /, conn: GpoConnection, plan: Plan, *, fmt: str, dry_run: bool) -> int:
@@ -67,11 +54,13 @@ def gpo() -> None:
 @directory_options
 @plan_options
 @click.pass_obj
-def create(app: App, /, name: str, link: str | None, dry_run: bool, fmt: str, **kwargs: Any) -> int:
+def create(
+    app: App, /, name: str, link: str | None, dry_run: bool, fmt: str, dc_options: DirectoryOptions
+) -> int:
     """Create the GPO NAME (or complete a half-made one) with its SYSVOL folder, and link it."""
     from adprep.jobs.gpo import gpo_connection, plan_gpo_change
 
-    settings = _settings(_split(kwargs))
+    settings = dc_options.settings()
     with gpo_connection(settings) as conn:
         plan = plan_gpo_change(conn, name, link=link)
         return _run_plan(app, conn, plan, fmt=fmt, dry_run=dry_run)
@@ -85,10 +74,12 @@ def _link_command(link: bool) -> click.Command:
     @directory_options
     @plan_options
     @click.pass_obj
-    def command(app: App, /, name: str, target: str, dry_run: bool, fmt: str, **kwargs: Any) -> int:
+    def command(
+        app: App, /, name: str, target: str, dry_run: bool, fmt: str, dc_options: DirectoryOptions
+    ) -> int:
         from adprep.jobs.gpo import gpo_connection, plan_link_change
 
-        settings = _settings(_split(kwargs))
+        settings = dc_options.settings()
         with gpo_connection(settings) as conn:
             plan = plan_link_change(conn, name, target, link=link)
             return _run_plan(app, conn, plan, fmt=fmt, dry_run=dry_run)
@@ -122,13 +113,13 @@ gpo.add_command(_link_command(False))
 )
 @directory_options
 @click.pass_obj
-def show(app: App, /, name: str, adm_path: Path | None, fmt: str, **kwargs: Any) -> int:
+def show(app: App, /, name: str, adm_path: Path | None, fmt: str, dc_options: DirectoryOptions) -> int:
     """Show the GPO NAME: versions, links and its computer settings as a person reads them."""
     from adprep.gpo.adm import parse_adm
     from adprep.jobs.gpo import gpo_connection, show_gpo
 
     template = _read_adm(adm_path) if adm_path else parse_adm("", source="(no template)")
-    settings = _settings(_split(kwargs))
+    settings = dc_options.settings()
     with gpo_connection(settings) as conn:
         view = show_gpo(conn, name, template)
     if fmt == "json":
@@ -165,12 +156,18 @@ def show(app: App, /, name: str, adm_path: Path | None, fmt: str, **kwargs: Any)
 @report_options
 @click.pass_obj
 def scan(
-    app: App, /, ou: str | None, fmt: Format, output: Path | None, vantage: str | None, **kwargs: Any
+    app: App,
+    /,
+    ou: str | None,
+    fmt: Format,
+    output: Path | None,
+    vantage: str | None,
+    dc_options: DirectoryOptions,
 ) -> int:
     """Report settings in the GPOs that reach the WorkSpaces OU that break WorkSpaces (logon banner)."""
     from adprep.jobs.gpo import run_gpo_scan
 
-    settings = _settings(_split(kwargs))
+    settings = dc_options.settings()
     report = run_gpo_scan(settings, ou, vantage=vantage)
     return int(app.emit_report(report, fmt=fmt, output=output))
 
@@ -226,7 +223,7 @@ def _read_adm(path: Path) -> Any:
 @plan_options
 @click.pass_obj
 def pcoip_set(app: App, /, name: str, adm_path: Path, clipboard: str | None, remote_printing: str | None,
-    reconnect_timeout: int | None, enforce: bool, dry_run: bool, fmt: str, **kwargs: Any,
+    reconnect_timeout: int | None, enforce: bool, dry_run: bool, fmt: str, dc_options: DirectoryOptions,
 ) -> int:  # fmt: skip
     """Write PCoIP settings into the computer side of the GPO NAME (created first with gpo create)."""
     from adprep.gpo.pcoip import Clipboard, PcoipRequest, policy_entries
@@ -244,7 +241,7 @@ def pcoip_set(app: App, /, name: str, adm_path: Path, clipboard: str | None, rem
         reconnect_timeout_minutes=reconnect_timeout, enforce=enforce,
     )  # fmt: skip
     entries = policy_entries(_read_adm(adm_path), request)  # checks the values before any traffic
-    settings = _settings(_split(kwargs))
+    settings = dc_options.settings()
     with gpo_connection(settings) as conn:
         plan = plan_gpo_change(conn, name, machine_settings=entries, may_create=False)
         return _run_plan(app, conn, plan, fmt=fmt, dry_run=dry_run)

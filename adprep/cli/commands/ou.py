@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from adprep.cli.app import App
-from adprep.cli.commands._prep import settings_from_options, show_or_apply
-from adprep.cli.options import directory_options, plan_options
+from adprep.cli.commands._prep import show_or_apply
+from adprep.cli.options import DirectoryOptions, directory_options, plan_options
 
 
 @click.group()
@@ -26,14 +24,7 @@ def create(
     app: App,
     paths: tuple[str, ...],
     description: str | None,
-    dc: str | None,
-    domain: str | None,
-    user: str | None,
-    password_file: Path | None,
-    dc_name: str | None,
-    ldap_mode: str,
-    ca_file: str | None,
-    insecure: bool,
+    dc_options: DirectoryOptions,
     dry_run: bool,
     fmt: str,
 ) -> int:
@@ -47,10 +38,7 @@ def create(
     from adprep.jobs.directory_session import open_session
     from adprep.jobs.ou import apply_ou_create, check_ou_paths, plan_ou_create
 
-    settings = settings_from_options(
-        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, ldap_mode=ldap_mode,
-        ca_file=ca_file, insecure=insecure,
-    )  # fmt: skip
+    settings = dc_options.settings()
     checked = check_ou_paths(paths, settings.base_dn)
     with open_session(settings) as session:
         plan = plan_ou_create(session, checked, settings.base_dn, description=description)

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from adprep.cli.app import App
-from adprep.cli.commands._prep import settings_from_options, show_or_apply
-from adprep.cli.options import directory_options, plan_options
+from adprep.cli.commands._prep import show_or_apply
+from adprep.cli.options import DirectoryOptions, directory_options, plan_options
 
 
 @click.group()
@@ -34,14 +34,7 @@ def import_(
     csv_file: Path,
     default_ou: str | None,
     passwords_out: Path | None,
-    dc: str | None,
-    domain: str | None,
-    user: str | None,
-    password_file: Path | None,
-    dc_name: str | None,
-    ldap_mode: str,
-    ca_file: str | None,
-    insecure: bool,
+    dc_options: DirectoryOptions,
     dry_run: bool,
     fmt: str,
 ) -> int:
@@ -66,10 +59,7 @@ def import_(
     )
     from adprep.prep.csv_users import UsersCsvError
 
-    directory = settings_from_options(
-        dc=dc, domain=domain, user=user, password_file=password_file, dc_name=dc_name, ldap_mode=ldap_mode,
-        ca_file=ca_file, insecure=insecure,
-    )  # fmt: skip
+    directory = dc_options.settings()
     settings = users_import_settings(
         directory, csv_path=csv_file, default_ou=default_ou, passwords_out=passwords_out
     )
