@@ -277,6 +277,29 @@ def test_account_with_generated_password(
         assert any(group in str(m) for m in e.all("memberOf"))
         # The facts adprep preflight checks for the service account
         assert "computer" in _child_classes(s, base)
+    # And adprep preflight's service-account checks pass for it, including a real join probe
+    from adprep.jobs.preflight import preflight_settings, run_preflight
+    from adprep.secrets import Secret
+
+    report = run_preflight(
+        preflight_settings(
+            domain=dc1.domain,
+            dns_ips=[dc1.address],
+            username=svc,
+            password=Secret(password, "test"),
+            ca_file=dc1.tls_ca,
+            join_probe=True,
+            timeout=1.0,
+        )
+    )
+    account = {r.id: r.status.value for r in report.results if r.id.startswith("account.")}
+    assert account == {
+        "account.bind": "pass",
+        "account.state": "pass",
+        "account.rights.create_computer": "pass",
+        "account.rights.read_users": "pass",
+        "account.join_probe": "pass",
+    }
     # And a second run changes nothing
     capsys.readouterr()
     assert (
