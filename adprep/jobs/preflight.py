@@ -318,17 +318,41 @@ async def _preflight(
     port_task = asyncio.create_task(collect_port_facts(ports))
     first = await _first_ldap_dc(dcs, ldap_port, settings.timeout)
     directory_task = asyncio.create_task(asyncio.to_thread(_directory_results, settings, first))
+    # Every other DC's clock too (the first DC's comes with the directory checks).
+    others = [d for d in dcs if first is None or d.address != first.address]
+    skew_task = asyncio.gather(*(asyncio.to_thread(_time_skew, d, settings.timeout) for d in others))
     port_facts = await port_task
     port_results = check_port_facts(ports, port_facts)
     results.extend(port_results)
     results.extend(_site_results(port_results))
     results.extend(await directory_task)
+    ldap_open = {
+        r.target
+        for r in port_results
+        if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
+    }
+    for skew in await skew_task:
+        if skew.status is Status.ERROR and skew.target not in ldap_open:
+            skew = CheckResult(skew.id, Status.SKIP, f"Clock of {skew.target}: not read (LDAP unreachable)",
+                               skew.facts, remedy=f"See ports.tcp.{skew.target}.389.", target=skew.target)  # fmt: skip
+        results.append(skew)
     sources = dict(port_facts.sources or {})
     if radius_task is not None:
         radius_results, radius_sources = await radius_task
         results.extend(radius_results)
         sources.update(radius_sources)
     return results, sources
+
+
+def _time_skew(dc: _Dc, timeout: float) -> CheckResult:
+    """The DC's clock from its rootDSE, read anonymously (no TLS needed for the rootDSE)."""
+    from adprep.checks.directory import check_time_skew
+    from adprep.collect.directory import collect_root_dse
+    from adprep.transport.ldap import LdapTarget
+
+    return check_time_skew(
+        dc.address, collect_root_dse(LdapTarget(dc.address, mode="plain", timeout=timeout))
+    )
 
 
 def _radius_results(settings: PreflightSettings) -> tuple[list[CheckResult], dict[str, str | None]]:

@@ -168,3 +168,14 @@ def test_tcp_53_blocked_while_udp_answers(dc1: LabDc) -> None:
     assert tcp.adc_error == "DNS unavailable (TCP port 53) for IP: 127.0.0.53"  # type: ignore[attr-defined]
     assert ids["account.bind"].status is Status.PASS  # type: ignore[attr-defined]
     assert elapsed < 5
+
+
+def test_every_dc_gets_its_clock_checked(dc1: LabDc, dc2: LabDc) -> None:
+    # Given an extra DC and an address with no DC behind it
+    report = preflight(dc1, [dc1.address], extra_dcs=[dc2.address, "127.0.0.77"])
+    ids = by_id(report)
+    # Then both DCs' clocks are read, and the dead address is a skip that points at its port check
+    assert ids[f"directory.time_skew.{dc1.address}"].status is Status.PASS  # type: ignore[attr-defined]
+    assert ids[f"directory.time_skew.{dc2.address}"].status is Status.PASS  # type: ignore[attr-defined]
+    dead = ids["directory.time_skew.127.0.0.77"]
+    assert dead.status is Status.SKIP and "ports.tcp.127.0.0.77.389" in dead.remedy  # type: ignore[attr-defined]
