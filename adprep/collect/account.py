@@ -366,13 +366,6 @@ def run_join_probe(session: LdapSession, container_dn: str, name: str | None = N
     return JoinProbe(dn, created, deleted, create_code, None if created else create_error, delete_error)
 
 
-def _observe(what: str, read: Callable[[], T]) -> Observed[T]:
-    try:
-        return Observed(read())
-    except TransportError as e:
-        return Observed.failed(f"{what}: {e.sentence()}")
-
-
 def collect_service_account(
     settings: DirectorySettings,
     *,
@@ -406,24 +399,28 @@ def collect_service_account(
             return AccountFacts(settings.dc, outcome, now, account=Observed.failed(reason),
                                 policy=Observed.failed(reason), join_probe_requested=join_probe)  # fmt: skip
         with admin:
-            account = _observe("The account", lambda: read_account_object(admin, settings, read_by="admin"))
-            policy = _observe("The domain policy", lambda: read_domain_policy(admin, settings.base_dn))
+            account = Observed.attempt(
+                "The account", lambda: read_account_object(admin, settings, read_by="admin")
+            )
+            policy = Observed.attempt(
+                "The domain policy", lambda: read_domain_policy(admin, settings.base_dn)
+            )
         return AccountFacts(settings.dc, outcome, now, account=account, policy=policy,
                             join_probe_requested=join_probe)  # fmt: skip
 
     with session:
         bound = session
-        account_o = _observe(
+        account_o = Observed.attempt(
             "The account's own object", lambda: read_account_object(bound, settings, read_by="self")
         )
-        policy_o = _observe("The domain policy", lambda: read_domain_policy(bound, settings.base_dn))
-        container_o = _observe(
+        policy_o = Observed.attempt("The domain policy", lambda: read_domain_policy(bound, settings.base_dn))
+        container_o = Observed.attempt(
             "allowedChildClassesEffective",
             lambda: read_container_rights(bound, settings.base_dn, target_container_dn),
         )
         own_dn = account_o.value.dn if account_o.value else None
-        users_o = _observe("Users' attributes", lambda: read_users(bound, settings.base_dn, own_dn))
-        vlv_o = _observe("The VLV search", lambda: probe_vlv(bound, settings.base_dn))
+        users_o = Observed.attempt("Users' attributes", lambda: read_users(bound, settings.base_dn, own_dn))
+        vlv_o = Observed.attempt("The VLV search", lambda: probe_vlv(bound, settings.base_dn))
         probe_o: Observed[JoinProbe] | None = None
         if join_probe:
             if container_o.value is None:
@@ -432,7 +429,7 @@ def collect_service_account(
                 probe_o = Observed.failed(f"The container {container_o.value.dn} does not exist")
             else:
                 container_dn = container_o.value.dn
-                probe_o = _observe("The join probe", lambda: run_join_probe(bound, container_dn))
+                probe_o = Observed.attempt("The join probe", lambda: run_join_probe(bound, container_dn))
     return AccountFacts(
         address=settings.dc,
         bind=outcome,

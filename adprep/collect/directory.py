@@ -21,6 +21,7 @@ from adprep.requirements import VLV_LARGE_DIRECTORY_USERS
 from adprep.transport.ldap import Entry, LdapSession, LdapTarget, read_root_dse
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 #: MS-ADTS 2.2.16: ADS_UF_DONT_REQ_PREAUTH, matched with LDAP_MATCHING_RULE_BIT_AND (MS-ADTS 3.1.1.3.4.4).
 PREAUTH_FILTER = "(&(objectClass=user)(userAccountControl:1.2.840.113556.1.4.803:=4194304))"
@@ -41,6 +42,14 @@ class Observed(Generic[T]):
     @classmethod
     def failed(cls, reason: str) -> Observed[T]:
         return cls(None, reason)
+
+    @staticmethod
+    def attempt(what: str, read: Callable[[], U]) -> Observed[U]:
+        """Run ``read``; a transport failure becomes the reason ``"<what>: <why>"``."""
+        try:
+            return Observed(read())
+        except TransportError as e:
+            return Observed.failed(f"{what}: {e.sentence()}")
 
 
 @dataclass(frozen=True)
@@ -183,13 +192,6 @@ def parse_admin_limit(values: list[str], name: str) -> int | None:
     return None
 
 
-def _read(what: str, read: Callable[[], T]) -> Observed[T]:
-    try:
-        return Observed(read())
-    except TransportError as e:
-        return Observed.failed(f"{what} could not be read: {e.sentence()}")
-
-
 def collect_directory(
     target: LdapTarget,
     session_factory: Callable[[], LdapSession],
@@ -230,22 +232,28 @@ def collect_directory(
     directory_service = f"CN=Directory Service,CN=Windows NT,CN=Services,{config_nc}"
     query_policy = f"CN=Default Query Policy,CN=Query-Policies,{directory_service}"
     with session:
-        other = _read(
-            f"msDS-Other-Settings on {directory_service}",
+        other = Observed.attempt(
+            f"msDS-Other-Settings on {directory_service} could not be read",
             lambda: _other_settings(session, directory_service),
         )
-        temp_table = _read(
-            f"lDAPAdminLimits on {query_policy}", lambda: _max_temp_table(session, query_policy)
+        temp_table = Observed.attempt(
+            f"lDAPAdminLimits on {query_policy} could not be read",
+            lambda: _max_temp_table(session, query_policy),
         )
-        count = _read("The user count", lambda: _count_users(session, default_nc, user_count_limit))
+        count = Observed.attempt(
+            "The user count could not be read", lambda: _count_users(session, default_nc, user_count_limit)
+        )
         common_name = f"CN=Common-Name,{schema_nc}"
-        flags = _read(
-            f"searchFlags of {common_name}",
+        flags = Observed.attempt(
+            f"searchFlags of {common_name} could not be read",
             lambda: (
                 _int(_required(session.get(common_name, ("searchFlags",)), common_name), "searchFlags") or 0
             ),
         )
-        preauth = _read("Accounts without Kerberos pre-authentication", lambda: _preauth(session, default_nc))
+        preauth = Observed.attempt(
+            "Accounts without Kerberos pre-authentication could not be read",
+            lambda: _preauth(session, default_nc),
+        )
     return DirectoryFacts(
         address=target.address,
         root_dse=dse,

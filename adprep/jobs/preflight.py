@@ -223,20 +223,19 @@ def _site_results(port_results: Sequence[CheckResult]) -> list[CheckResult]:
 
 
 async def _first_ldap_dc(dcs: Sequence[_Dc], port: int, timeout: float) -> _Dc | None:
-    """The first DC (in order of answering) whose LDAP port completes a handshake."""
-    if not dcs:
-        return None
-    tasks = {asyncio.create_task(probe_tcp(d.address, port, timeout)): d for d in dcs}
-    pending = set(tasks)
+    """The first DC, in discovery order (SRV records, then --dc), whose LDAP port completes a handshake.
+
+    All handshakes start at once, so a filtered DC ahead in the list costs one timeout at most; the
+    order (not the fastest answer) decides, so the same inputs always pick the same DC.
+    """
+    tasks = [asyncio.create_task(probe_tcp(d.address, port, timeout)) for d in dcs]
     try:
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                if t.result().outcome == "open":
-                    return tasks[t]
+        for dc, task in zip(dcs, tasks, strict=True):
+            if (await task).outcome == "open":
+                return dc
     finally:
-        for t in pending:
-            t.cancel()
+        for task in tasks:
+            task.cancel()
     return None
 
 
@@ -318,24 +317,39 @@ async def _preflight(
     port_task = asyncio.create_task(collect_port_facts(ports))
     first = await _first_ldap_dc(dcs, ldap_port, settings.timeout)
     directory_task = asyncio.create_task(asyncio.to_thread(_directory_results, settings, first))
-    # Every other DC's clock too (the first DC's comes with the directory checks).
-    others = [d for d in dcs if first is None or d.address != first.address]
-    skew_task = asyncio.gather(*(asyncio.to_thread(_time_skew, d, settings.timeout) for d in others))
     port_facts = await port_task
     port_results = check_port_facts(ports, port_facts)
-    results.extend(port_results)
-    results.extend(_site_results(port_results))
-    results.extend(await directory_task)
+    # Every other DC's clock too (the first DC's comes with the directory checks), read from the
+    # DCs whose LDAP port answered, while the directory checks are still running.
     ldap_open = {
         r.target
         for r in port_results
         if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
     }
-    for skew in await skew_task:
-        if skew.status is Status.ERROR and skew.target not in ldap_open:
-            skew = CheckResult(skew.id, Status.SKIP, f"Clock of {skew.target}: not read (LDAP unreachable)",
-                               skew.facts, remedy=f"See ports.tcp.{skew.target}.389.", target=skew.target)  # fmt: skip
-        results.append(skew)
+    others = [d for d in dcs if first is None or d.address != first.address]
+    skews = await asyncio.gather(
+        *(
+            asyncio.to_thread(_time_skew, d, max(settings.timeout, 5.0))
+            for d in others
+            if d.address in ldap_open
+        )
+    )
+    results.extend(port_results)
+    results.extend(_site_results(port_results))
+    results.extend(await directory_task)
+    results.extend(skews)
+    results.extend(
+        CheckResult(
+            f"directory.time_skew.{d.address}",
+            Status.SKIP,
+            f"Clock of {d.address}: not read (LDAP unreachable)",
+            {},
+            remedy=f"See ports.tcp.{d.address}.389.",
+            target=d.address,
+        )
+        for d in others
+        if d.address not in ldap_open
+    )
     sources = dict(port_facts.sources or {})
     if radius_task is not None:
         radius_results, radius_sources = await radius_task
