@@ -73,6 +73,6 @@ def read_secret(
     if not required:
         return None
     raise SecretError(
-        f"No {what} given",
+        f"{what[0].upper()}{what[1:]} is needed and was not given",
         hint=f"Set {env_var}, or pass a file with the matching --*-file option (never on the command line).",
     )

@@ -96,9 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.UsageError as e:
         where = e.ctx.command_path if e.ctx else "adprep"
-        click.echo(
-            f"adprep: error: {_one_line(e.format_message())}. Run '{where} --help' for the options.", err=True
-        )
+        message = _one_line(e.format_message()).rstrip(".")
+        click.echo(f"adprep: error: {message}. Run '{where} --help' for the options.", err=True)
         return ExitStatus.USAGE
     except click.ClickException as e:
         click.echo(f"adprep: error: {_one_line(e.format_message())}", err=True)

@@ -83,6 +83,16 @@ class DirectoryOptions:
     ca_file: str | None
     insecure: bool
 
+    def base_dn(self) -> str:
+        """The domain's DN, for validating paths before any password is asked for."""
+        from adprep.errors import InputError
+
+        if not self.domain:
+            raise InputError(
+                "No domain given", hint="Pass --domain with the AD domain's DNS name, e.g. corp.example.com."
+            )
+        return ",".join(f"DC={label}" for label in self.domain.strip().rstrip(".").lower().split("."))
+
     def settings(self) -> DirectorySettings:
         """Validated settings, with the password read from its source (file, env, prompt)."""
         from adprep.jobs.directory_session import directory_settings

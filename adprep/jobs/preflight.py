@@ -79,7 +79,7 @@ def preflight_settings(
     domain: str | None,
     dns_ips: Sequence[str],
     username: str | None,
-    password: Secret,
+    password: Secret | Callable[[], Secret],
     extra_dcs: Sequence[str] = (),
     target_ou: str | None = None,
     profile: str | None = None,
@@ -111,7 +111,17 @@ def preflight_settings(
     if not username:
         raise InputError("No service account given", hint="Pass --user with the service account's user name.")
     name = validate_service_account_name(username)
-    pw = check_password(password.reveal(), account_name=name)
+    if profile is not None and profile not in req.PORT_PROFILES:
+        raise InputError(
+            f"Unknown port profile {profile!r}", hint=f"Use one of: {', '.join(req.PORT_PROFILES)}."
+        )
+    if ldap_mode not in ("ldaps", "starttls", "plain"):
+        raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
+    extra = tuple(parse_address(d, what="domain controller") for d in extra_dcs)
+    checked_timeout, checked_concurrency = check_timeout(timeout), check_concurrency(concurrency)
+    # Every other input is checked before the password is read (a prompt comes last).
+    secret = password() if callable(password) else password
+    pw = check_password(secret.reveal(), account_name=name)
     if not pw.api_ok:
         raise InputError(
             f"The service account password has {pw.length} characters; AD Connector accepts 1 to {req.PASSWORD_MAX}",
@@ -128,26 +138,20 @@ def preflight_settings(
                 remedy=" ".join(pw.problems),
             )
         )
-    if profile is not None and profile not in req.PORT_PROFILES:
-        raise InputError(
-            f"Unknown port profile {profile!r}", hint=f"Use one of: {', '.join(req.PORT_PROFILES)}."
-        )
-    if ldap_mode not in ("ldaps", "starttls", "plain"):
-        raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
     return PreflightSettings(
         domain=fqdn,
         dns_ips=ips,
         username=name,
-        password=password,
-        extra_dcs=tuple(parse_address(d, what="domain controller") for d in extra_dcs),
+        password=secret,
+        extra_dcs=extra,
         target_ou=target_ou,
         profile=profile or req.DEFAULT_PORT_PROFILE,
         ldap_mode=ldap_mode,  # type: ignore[arg-type]
         ca_file=ca_file,
         verify=verify,
         join_probe=join_probe,
-        timeout=check_timeout(timeout),
-        concurrency=check_concurrency(concurrency),
+        timeout=checked_timeout,
+        concurrency=checked_concurrency,
         vantage=vantage,
         radius=radius,
         input_results=tuple(notes),

@@ -142,3 +142,49 @@ def test_radius_port_in_ports_is_unverifiable_with_a_pointer(capsys: pytest.Capt
     (r,) = data["results"]
     assert r["status"] == "skip" and "adprep radius check" in r["remedy"]
     assert rc == ExitStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["preflight", "--domain", "corp", "--dns-ip", "10.0.0.1", "--user", "svc"], "single-label"),
+        (
+            ["preflight", "--domain", "corp.example.com", "--dns-ip", "10.1.0.0", "--user", "svc"],
+            "network or broadcast",
+        ),
+        (
+            ["preflight", "--domain", "corp.example.com", "--dns-ip", "10.0.0.1", "--user", "CORP\\svc"],
+            "without DOMAIN",
+        ),
+        (
+            ["preflight", "--domain", "corp.example.com", "--dns-ip", "10.0.0.1", "--user", "svc"],
+            "password of svc is needed",
+        ),
+        (
+            [
+                "account",
+                "create",
+                "bad name!",
+                "--dc",
+                "10.0.0.1",
+                "--domain",
+                "corp.example.com",
+                "--user",
+                "a",
+            ],
+            "not accepted",
+        ),
+        (
+            ["ou", "create", "A//B", "--dc", "10.0.0.1", "--domain", "corp.example.com", "--user", "a"],
+            "empty component",
+        ),
+    ],
+)
+def test_inputs_are_checked_before_any_password_is_asked_for(
+    argv: list[str], needle: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given no password anywhere, when a command gets a bad input, then the input is what it reports
+    monkeypatch.delenv("ADPREP_PASSWORD", raising=False)
+    assert main(argv) == ExitStatus.USAGE
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1

@@ -128,7 +128,7 @@ def test_flags_override_config(
         (["--server", "10.0.0.5", "--timeout", "0", "--no-probe"], "not a usable number of seconds"),
         (["--server", "10.0.0.5", "--retries", "-1", "--no-probe"], "not a usable count"),
         (["--server", "10.0.0.5", "--source", "nope", "--no-probe"], "is not an IP address"),
-        (["--server", "10.0.0.5"], "No RADIUS shared secret given"),
+        (["--server", "10.0.0.5"], "The RADIUS shared secret is needed and was not given"),
         (["--server", "10.0.0.5", "--secret", "x"], "No such option"),
         (["--server", "10.0.0.5", "--timeout", "abc"], "is not a valid float"),
     ],

@@ -68,10 +68,13 @@ def create(
       adprep account create svc-adc --generate-password --password-out svc-adc.pw \\
           --dc 10.0.0.10 --domain corp.example.com --user Administrator
     """
+    from adprep.ad.names import validate_sam_account_name, validate_service_account_name
     from adprep.jobs.account import STDOUT, account_settings, apply_account_create, plan_account_create
     from adprep.jobs.directory_session import open_session
     from adprep.secrets import read_secret
 
+    validate_service_account_name(name)  # before any password is asked for
+    validate_sam_account_name(name)
     directory = dc_options.settings()
     secret = None
     if not generate_password:

@@ -38,8 +38,8 @@ def create(
     from adprep.jobs.directory_session import open_session
     from adprep.jobs.ou import apply_ou_create, check_ou_paths, plan_ou_create
 
+    checked = check_ou_paths(paths, dc_options.base_dn())  # before the password is asked for
     settings = dc_options.settings()
-    checked = check_ou_paths(paths, settings.base_dn)
     with open_session(settings) as session:
         plan = plan_ou_create(session, checked, settings.base_dn, description=description)
         status, _ = show_or_apply(

@@ -85,20 +85,24 @@ def preflight(
       adprep preflight --config preflight.toml --format junit -o preflight.xml
     """
     from adprep.jobs.preflight import preflight_settings, run_preflight
-    from adprep.secrets import read_secret
+    from adprep.secrets import Secret, read_secret
 
     conf = cfg.load_config(config_path)
     d = cfg.section(conf, "directory")
     p = cfg.section(conf, "ports")
     pw_file = password_file or (Path(d["password_file"]) if d.get("password_file") else None)
     user_name = cfg.pick(user, d, "service_account")
-    password = read_secret(
-        what=f"the password of {user_name or 'the service account'}",
-        env_var="ADPREP_PASSWORD",
-        file=pw_file,
-        prompt=prompt_password,
-    )
-    assert password is not None
+
+    def password() -> Secret:
+        secret = read_secret(
+            what=f"the password of {user_name or 'the service account'}",
+            env_var="ADPREP_PASSWORD",
+            file=pw_file,
+            prompt=prompt_password,
+        )
+        assert secret is not None  # required=True raises instead of returning None
+        return secret
+
     radius = None
     r = cfg.section(conf, "radius")
     if r.get("servers"):

@@ -141,7 +141,7 @@ def radius_settings_from_config(
     real_user = cfg.pick(user, conf, "user")
     source_text = cfg.pick(source, conf, "source")
     secret = read_secret(
-        what="RADIUS shared secret",
+        what="the RADIUS shared secret",
         env_var=SECRET_ENV,
         file=secret_path,
         prompt=_prompt,

@@ -9,6 +9,7 @@ import click
 from adprep.cli.app import App
 from adprep.cli.commands._prep import show_or_apply
 from adprep.cli.options import DirectoryOptions, directory_options, plan_options
+from adprep.errors import InputError
 
 
 @click.group()
@@ -59,6 +60,9 @@ def import_(
     )
     from adprep.prep.csv_users import UsersCsvError
 
+    if not csv_file.is_file():
+        raise InputError(f"Cannot read the CSV file {csv_file}", hint="Check the path.")
+    dc_options.base_dn()  # a missing --domain is said before any password is asked for
     directory = dc_options.settings()
     settings = users_import_settings(
         directory, csv_path=csv_file, default_ou=default_ou, passwords_out=passwords_out
