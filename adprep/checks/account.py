@@ -14,6 +14,7 @@ from adprep import requirements as req
 from adprep.ad.account_flags import AccountState, account_state, interval_to_timedelta
 from adprep.collect.account import ALWAYS_PRESENT_USER_ATTRIBUTES, AccountFacts, BindOutcome
 from adprep.model import CheckResult, FactValue, Status
+from adprep.transport.kerberos import KerberosLogin
 
 #: A service account password that expires this soon is worth a warning.
 PASSWORD_EXPIRY_WARN = timedelta(days=14)
@@ -324,3 +325,53 @@ def check_account(facts: AccountFacts) -> list[CheckResult]:
         check_read_users(facts),
         check_join_probe(facts),
     ]
+
+
+#: What a KDC error during the account's own login means, and what to do (RFC 4120 7.5.9).
+_KDC_MEANING: dict[int, tuple[str, str, str]] = {
+    6: ("the KDC does not know the account", "Check the user name; the account must exist in this domain.",
+        req.ADC_INVALID_CREDENTIALS),
+    14: ("the KDC and the account share no encryption type",
+         "Allow AES (or RC4) for the account (msDS-SupportedEncryptionTypes) and set its password again so "
+         "the keys exist.", req.ADC_SERVICE_ACCOUNT),
+    18: ("the KDC revoked the account (disabled or locked out)", "Enable or unlock the account.",
+         req.ADC_INVALID_CREDENTIALS),
+    23: ("the account's password has expired", "Set a new password, and consider 'password never expires' for "
+         "this service account.", req.ADC_SERVICE_ACCOUNT),
+    24: ("the KDC rejected the password", "Give the account's current password.", req.ADC_INVALID_CREDENTIALS),
+    37: ("this host's clock and the DC's differ by more than Kerberos allows",
+         "Synchronise both clocks (NTP); AD Connector's own clock follows AWS's.", req.ADC_SERVICE_ACCOUNT),
+}  # fmt: skip
+
+
+def check_kerberos(login: KerberosLogin | None, facts: AccountFacts) -> CheckResult:
+    """The account's own Kerberos login (a TGT), which is how AD Connector authenticates it."""
+    cid = "account.kerberos"
+    if login is None:
+        return _skip_unbound(cid, "Kerberos login", facts)
+    result_facts: dict[str, FactValue] = {
+        "kdc": login.kdc,
+        "principal": login.principal,
+        "elapsed_ms": login.elapsed_ms,
+        "error_code": login.error_code,
+        "error_name": login.error_name,
+    }
+    if login.ok:
+        return CheckResult(cid, Status.PASS, f"Kerberos: {login.principal} got a ticket from {login.kdc}",
+                           result_facts, target=login.kdc)  # fmt: skip
+    if login.error_code is None:
+        return CheckResult(cid, Status.ERROR, f"Kerberos login as {login.principal}: could not ask {login.kdc}",
+                           result_facts, remedy=f"{login.problem}. Check TCP 88 to the DC.", target=login.kdc)  # fmt: skip
+    meaning, remedy, adc = _KDC_MEANING.get(
+        login.error_code,
+        (f"the KDC answered {login.error_name}", "See the KDC's event log.", req.ADC_SERVICE_ACCOUNT),
+    )
+    return CheckResult(
+        cid,
+        Status.FAIL,
+        f"Kerberos login as {login.principal} failed: {meaning} ({login.error_name})",
+        result_facts,
+        remedy=remedy,
+        adc_error=adc.format(ip=login.kdc),
+        target=login.kdc,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adprep.ad.dn import ou_path_to_dn
-from adprep.checks.account import check_account
+from adprep.checks.account import check_account, check_kerberos
 from adprep.checks.directory import check_directory, check_time_skew
 from adprep.collect.account import collect_service_account
 from adprep.collect.directory import collect_directory, collect_root_dse
@@ -19,6 +19,7 @@ from adprep.errors import TransportError
 from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult
 from adprep.secrets import Secret
+from adprep.transport.kerberos import kerberos_login
 from adprep.transport.ldap import LdapMode, LdapSession, connect
 
 
@@ -48,7 +49,7 @@ def run_directory_checks(
     Results, in order: ``directory.time_skew.<dc>``, ``directory.functional_level.forest|domain``,
     ``directory.vlv.setting``, ``directory.vlv.search``, ``directory.cn_index``, ``directory.preauth``,
     ``account.bind``, ``account.state``, ``account.rights.create_computer``,
-    ``account.rights.read_users``, ``account.join_probe``. Anything unreachable or unreadable is an
+    ``account.rights.read_users``, ``account.join_probe``, ``account.kerberos``. Anything unreachable or unreadable is an
     ``error`` result; bugs propagate. A bad ``target_ou`` path raises :class:`InputError` first.
     """
     settings = DirectorySettings(
@@ -73,8 +74,13 @@ def run_directory_checks(
             raise TransportError(f"the service account did not bind ({reason}); see account.bind")
 
     directory = collect_directory(target, session_factory, root_dse=root)
+    # Only after a good bind: a wrong password must not cost a second bad-password count.
+    login = (
+        kerberos_login(dc_address, domain, username, password, timeout=timeout) if account.bind.ok else None
+    )
     return [
         check_time_skew(dc_address, root),
         *check_directory(directory, account.vlv),
         *check_account(account),
+        check_kerberos(login, account),
     ]

@@ -299,6 +299,7 @@ def test_account_with_generated_password(
         "account.rights.create_computer": "pass",
         "account.rights.read_users": "pass",
         "account.join_probe": "pass",
+        "account.kerberos": "pass",
     }
     # And a second run changes nothing
     capsys.readouterr()

@@ -333,3 +333,39 @@ def test_probe_computer_name_fits_sam_account_name() -> None:
     name = probe_computer_name()
     assert name.startswith("adprep-probe-")
     assert len(name) + 1 <= req.SAM_ACCOUNT_NAME_MAX
+
+
+# --- Kerberos login ------------------------------------------------------------------------------------
+
+
+def test_kerberos_ticket_passes() -> None:
+    from adprep.checks.account import check_kerberos
+    from adprep.transport.kerberos import KerberosLogin
+
+    r = check_kerberos(KerberosLogin(DC, "svc-adc@CORP.EXAMPLE", True, 12.0), healthy())
+    assert r.id == "account.kerberos" and r.status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("code", "adc"),
+    [(24, req.ADC_INVALID_CREDENTIALS), (18, req.ADC_INVALID_CREDENTIALS), (37, req.ADC_SERVICE_ACCOUNT),
+     (23, req.ADC_SERVICE_ACCOUNT), (14, req.ADC_SERVICE_ACCOUNT), (99, req.ADC_SERVICE_ACCOUNT)],
+)  # fmt: skip
+def test_kdc_errors_fail_with_the_adc_text(code: int, adc: str) -> None:
+    from adprep.checks.account import check_kerberos
+    from adprep.transport.kerberos import KDC_ERRORS, KerberosLogin
+
+    login = KerberosLogin(
+        DC, "svc-adc@CORP.EXAMPLE", False, 5.0, error_code=code, error_name=KDC_ERRORS.get(code)
+    )
+    r = check_kerberos(login, healthy())
+    assert r.status is Status.FAIL and r.adc_error == adc.format(ip=DC) and r.remedy
+
+
+def test_kerberos_unreachable_is_an_error_and_unbound_is_a_skip() -> None:
+    from adprep.checks.account import check_kerberos
+    from adprep.transport.kerberos import KerberosLogin
+
+    r = check_kerberos(KerberosLogin(DC, "svc@X", False, 1.0, problem="TCP 88 refused"), healthy())
+    assert r.status is Status.ERROR and "TCP 88" in (r.remedy or "")
+    assert check_kerberos(None, refused(LdapError("bad", code=49))).status is Status.SKIP
