@@ -3,6 +3,8 @@ would say and what to do. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from adprep import requirements as req
 from adprep.collect.ports import RpcFact, UdpProbeFact
 from adprep.model import CheckResult, FactValue, Status
@@ -153,3 +155,34 @@ def check_rpc_interface(fact: RpcFact) -> CheckResult:
         f"{fact.address}.",
         target=fact.address,
     )
+
+
+def check_client_sites(udp: Iterable[UdpProbeFact]) -> list[CheckResult]:
+    """From each DC's CLDAP reply: does this host's address map to an AD site (``dcs.site.<dc>``)?
+
+    AD Connector finds DCs through the site its subnets map to; without a site it may pick any DC.
+    """
+    out: list[CheckResult] = []
+    for fact in udp:
+        answer = fact.answer
+        if fact.port != 389 or answer is None or not answer.recognised or "dns_host_name" not in answer.facts:
+            continue
+        client_site, dc_site = answer.facts.get("client_site_name"), answer.facts.get("dc_site_name")
+        facts: dict[str, FactValue] = {"client_site": client_site, "dc_site": dc_site}
+        cid = f"dcs.site.{fact.address}"
+        if client_site:
+            out.append(CheckResult(cid, Status.PASS, f"This host's address maps to AD site {client_site}", facts,
+                                   target=fact.address))  # fmt: skip
+        else:
+            out.append(
+                CheckResult(
+                    cid,
+                    Status.WARN,
+                    f"This host's address maps to no AD site (DC {fact.address} is in {dc_site})",
+                    facts,
+                    remedy="Add the AD Connector (VPC) subnets to an AD site in Active Directory Sites and Services, "
+                    "or AD Connector may pick distant DCs.",
+                    target=fact.address,
+                )
+            )
+    return out

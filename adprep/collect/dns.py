@@ -34,7 +34,7 @@ class DnsView:
     proto: DnsProto
     srv: dict[str, DnsAnswer]
     hosts: dict[str, tuple[str, ...] | None]
-    """SRV target host → its addresses from this server (None: the lookup itself failed)."""
+    """SRV target host → its A and AAAA addresses from this server (None: the lookups failed)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ async def collect_dns(domain: str, servers: Sequence[str], *, timeout: float) ->
     for (s, p, k), a in zip(keys, answers, strict=True):
         srv.setdefault((s, p), {})[k] = a
 
-    # Round 2: A records of the targets, unless the additional section already had them.
-    lookups: list[tuple[str, DnsProto, str]] = []
+    # Round 2: A and AAAA records of the targets, unless the additional section already had them.
+    lookups: list[tuple[str, DnsProto, str, str]] = []
     hosts: dict[tuple[str, DnsProto], dict[str, tuple[str, ...] | None]] = {}
     for (s, p), by_key in srv.items():
         found: dict[str, tuple[str, ...] | None] = {}
@@ -71,13 +71,14 @@ async def collect_dns(domain: str, servers: Sequence[str], *, timeout: float) ->
                     found[rec.target] = tuple(dict.fromkeys(glue[rec.target]))
                 elif rec.target not in found:
                     found[rec.target] = None
-                    lookups.append((s, p, rec.target))
+                    lookups.extend((s, p, rec.target, rdtype) for rdtype in ("A", "AAAA"))
         hosts[(s, p)] = found
-    a_answers = await asyncio.gather(*(query(s, h, "A", p, timeout=timeout) for s, p, h in lookups))
-    for (s, p, h), a in zip(lookups, a_answers, strict=True):
+    answers_ = await asyncio.gather(*(query(s, h, t, p, timeout=timeout) for s, p, h, t in lookups))
+    for (s, p, h, _), a in zip(lookups, answers_, strict=True):
+        known = hosts[(s, p)][h]
         if a.outcome == "answer":
-            hosts[(s, p)][h] = a.addresses
-        elif a.outcome in ("nxdomain", "nodata"):
+            hosts[(s, p)][h] = (*(known or ()), *a.addresses)
+        elif a.outcome in ("nxdomain", "nodata") and known is None:
             hosts[(s, p)][h] = ()
     views = tuple(DnsView(s, p, srv[(s, p)], hosts[(s, p)]) for s in servers for p in PROTOS)
     return DnsFacts(domain, tuple(servers), views)

@@ -17,6 +17,7 @@ from typing import Any
 from adprep import requirements as req
 from adprep.ad.names import check_password, validate_domain_fqdn, validate_service_account_name
 from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
+from adprep.checks.ports import check_client_sites
 from adprep.collect.dns import collect_dns
 from adprep.errors import InputError
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
@@ -190,42 +191,6 @@ def _dcs_result(dcs: Sequence[_Dc], settings: PreflightSettings) -> CheckResult:
     )
 
 
-def _site_results(port_results: Sequence[CheckResult]) -> list[CheckResult]:
-    """From each CLDAP reply: does this host's address map to an AD site?"""
-    out: list[CheckResult] = []
-    for r in port_results:
-        if not (r.id.startswith("ports.udp.") and r.id.endswith(".389") and r.status is Status.PASS):
-            continue
-        if "dns_host_name" not in r.facts:
-            continue
-        client_site = r.facts.get("client_site_name")
-        facts: dict[str, FactValue] = {"client_site": client_site, "dc_site": r.facts.get("dc_site_name")}
-        cid = f"dcs.site.{r.target}"
-        if client_site:
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.PASS,
-                    f"This host's address maps to AD site {client_site}",
-                    facts,
-                    target=r.target,
-                )
-            )
-        else:
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.WARN,
-                    f"This host's address maps to no AD site (DC {r.target} is in {r.facts.get('dc_site_name')})",
-                    facts,
-                    remedy="Add the AD Connector (VPC) subnets to an AD site in Active Directory Sites and Services, "
-                    "or AD Connector may pick distant DCs.",
-                    target=r.target,
-                )
-            )
-    return out
-
-
 async def _first_ldap_dc(dcs: Sequence[_Dc], port: int, timeout: float) -> _Dc | None:
     """The first DC, in discovery order (SRV records, then --dc), whose LDAP port completes a handshake.
 
@@ -339,7 +304,7 @@ async def _preflight(
         )
     )
     results.extend(port_results)
-    results.extend(_site_results(port_results))
+    results.extend(check_client_sites(port_facts.udp))
     results.extend(await directory_task)
     results.extend(skews)
     results.extend(

@@ -6,6 +6,7 @@ dc1 stays healthy (other tests use it); the DNS faults are built on dc2's zone a
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -13,13 +14,15 @@ import threading
 import time
 from collections.abc import Iterator
 
+import jsonschema
 import pytest
 
 from adprep import requirements as req
 from adprep.jobs.preflight import preflight_settings, run_preflight
 from adprep.model import Report, Status
+from adprep.render.json import render_json
 from adprep.secrets import Secret
-from tests.conftest import LabDc
+from tests.conftest import REPO, LabDc
 
 pytestmark = pytest.mark.lab
 
@@ -76,6 +79,9 @@ def test_healthy_lab_has_no_failures(dc1: LabDc) -> None:
         "directory.functional_level.forest",
     ):
         assert cid in ids
+    # And its JSON form is valid against the committed schema
+    schema = json.loads((REPO / "adprep" / "schema" / "report-v1.json").read_text())
+    jsonschema.validate(json.loads(render_json(report, exit_status=0)), schema)
 
 
 def test_deleted_ldap_srv_record(dc2: LabDc) -> None:
@@ -179,3 +185,16 @@ def test_every_dc_gets_its_clock_checked(dc1: LabDc, dc2: LabDc) -> None:
     assert ids[f"directory.time_skew.{dc2.address}"].status is Status.PASS  # type: ignore[attr-defined]
     dead = ids["directory.time_skew.127.0.0.77"]
     assert dead.status is Status.SKIP and "ports.tcp.127.0.0.77.389" in dead.remedy  # type: ignore[attr-defined]
+
+
+def test_aaaa_records_of_srv_targets_are_used(dc2: LabDc) -> None:
+    # Given an LDAP+Kerberos SRV target that has only an IPv6 address (the loopback ::1, where no DC listens)
+    six = [("six", "AAAA", "::1"), ("_ldap._tcp", "SRV", f"six.{dc2.domain} 389 0 100"),
+           ("_kerberos._tcp", "SRV", f"six.{dc2.domain} 88 0 100")]  # fmt: skip
+    with dns_change(dc2, remove=[], add=six):
+        report = preflight(dc2, [dc2.address])
+    ids = by_id(report)
+    # Then the target resolves through its AAAA record and the DC behind it is port-tested over IPv6
+    targets = ids[f"dns.srv_targets.{dc2.address}.udp"]
+    assert targets.facts["addresses"][f"six.{dc2.domain}"] == ["::1"]  # type: ignore[attr-defined]
+    assert ids["ports.tcp.::1.389"].facts["verdict"] == "closed"  # type: ignore[attr-defined]

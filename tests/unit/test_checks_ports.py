@@ -46,3 +46,26 @@ def test_advisory_port_warns() -> None:
     result = check_tcp_port(TcpProbe("10.0.0.10", 9389, "refused", 0.1), advisory=True)
     assert result.status is Status.WARN
     assert result.adc_error is None
+
+
+def _cldap(address: str, client_site: str | None) -> object:
+    from adprep.collect.ports import UdpProbeFact
+    from adprep.transport.udp import UdpExchange
+    from adprep.wire.probes import ProbeAnswer
+
+    facts = {"dns_host_name": "dc1.corp.example.com", "dc_site_name": "HQ", "client_site_name": client_site}
+    return UdpProbeFact(address, 389, UdpExchange(address, 389, "reply", 1.0, 1, b"x"),
+                        ProbeAnswer("cldap", True, "DC answered", facts))  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_client_site_known_passes_and_missing_warns() -> None:
+    from adprep.checks.ports import check_client_sites
+
+    # Given CLDAP replies, one naming this host's site and one naming none
+    results = check_client_sites([_cldap("10.0.0.10", "HQ"), _cldap("10.0.0.11", None)])  # type: ignore[list-item]
+    # Then the first passes and the second warns with the fix (subnets into a site)
+    assert [(r.id, r.status) for r in results] == [
+        ("dcs.site.10.0.0.10", Status.PASS),
+        ("dcs.site.10.0.0.11", Status.WARN),
+    ]
+    assert "Sites and Services" in (results[1].remedy or "")
