@@ -142,7 +142,7 @@ def directory_options(func: F) -> F:
         click.option(
             "--dc-name",
             metavar="FQDN",
-            help="The DC's host name as in its certificate (default: not checked by name).",
+            help="The DC's host name as its TLS certificate has it (needed unless the certificate names the IP address).",
         ),
         click.option(
             "--ldap-mode",

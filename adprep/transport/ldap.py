@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -482,11 +483,19 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
             conn.bind()
     except LDAPSocketOpenError as e:
         text = str(e)
+        if "doesn't match" in text:
+            names = _certificate_names(text)
+            named = ", ".join(names) or "other names"
+            raise LdapError(
+                f"The TLS certificate of {where} is for {named}, not for {target.server_name or target.address}",
+                hint=f"Pass --dc-name {names[0]} (the DC's host name as the certificate has it)."
+                if names
+                else "Pass --dc-name with the DC's host name as its certificate has it.",
+            ) from None
         if "certificate" in text.lower() or "ssl" in text.lower():
             raise LdapError(
                 f"The TLS certificate of {where} could not be verified ({_short(text)})",
-                hint="Give the DC's host name (it must match the certificate) and --ca-file with your CA, "
-                "or fix the DC's certificate.",
+                hint="Pass --ca-file with the CA that signed the DC's certificate, or fix the certificate.",
             ) from None
         raise TransportError(
             f"Cannot connect to LDAP at {where}: {_short(text)}", hint="Check TCP reachability."
@@ -498,6 +507,12 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
     except LDAPException as e:
         raise _as_error(e, doing=f"Binding to {where} as {user or 'anonymous'}", secret=password) from None
     return LdapSession(conn, target, user)
+
+
+def _certificate_names(text: str) -> list[str]:
+    """The host names a certificate carries, from ldap3's mismatch message (subject CN, DNS SANs)."""
+    found = re.findall(r"\('commonName', '([^']+)'\)|\('DNS', '([^']+)'\)", text)
+    return list(dict.fromkeys(cn or dns for cn, dns in found))
 
 
 def _short(text: str) -> str:
