@@ -11,7 +11,13 @@ import pytest
 
 from adprep.cli.main import main
 from adprep.prep.plan import ApplyResult, Change, Outcome, Plan
-from adprep.render.plan import render_plan_json
+from adprep.render.plan import (
+    TABLE_MAX_ROWS,
+    PlanJsonWriter,
+    PlanTableWriter,
+    render_plan_json,
+    render_plan_table,
+)
 from tests.conftest import FIXTURES, REPO
 
 SCHEMA = json.loads((REPO / "adprep" / "schema" / "plan-v1.json").read_text())
@@ -49,6 +55,77 @@ def test_plan_json_matches_schema_and_golden_file() -> None:
         jsonschema.validate(data, SCHEMA)
     data["tool"]["version"] = "0.0.0-test"
     assert data == json.loads(GOLDEN.read_text())
+
+
+def _in_chunks(
+    plan: Plan, result: ApplyResult | None, sizes: tuple[int, ...]
+) -> list[tuple[Plan, ApplyResult | None]]:
+    chunks: list[tuple[Plan, ApplyResult | None]] = []
+    start = 0
+    for i, n in enumerate(sizes):
+        part = Plan(plan.command, plan.changes[start : start + n], plan.in_place if i == 0 else ())
+        outcomes = result.outcomes[start : start + n] if result else ()
+        chunks.append((part, ApplyResult(part, outcomes) if result else None))
+        start += n
+    return chunks
+
+
+@pytest.mark.parametrize("sizes", [(3,), (1, 0, 2), (0,)])
+@pytest.mark.parametrize("applied", [False, True])
+def test_streamed_plan_json_is_the_same_document(sizes: tuple[int, ...], applied: bool) -> None:
+    # Given the sample plan (or an empty one) arriving in chunks
+    plan, result = sample_plan()
+    if sizes == (0,):
+        plan, result = Plan(plan.command, (), ()), ApplyResult(Plan(plan.command, ()), ())
+    out: list[str] = []
+    writer = PlanJsonWriter(plan.command, out.append, dry_run=not applied)
+    for part, part_result in _in_chunks(plan, result if applied else None, sizes):
+        writer.add(part, part_result)
+    writer.close()
+    # Then the text is byte for byte what the whole-plan renderer writes, and it is schema-valid
+    text = "".join(out)
+    assert text == render_plan_json(plan, result if applied else None, dry_run=not applied)
+    jsonschema.validate(json.loads(text), SCHEMA)
+    assert writer.failed == (applied and sizes != (0,))
+
+
+def test_streamed_json_writes_nothing_before_the_first_chunk() -> None:
+    out: list[str] = []
+    PlanJsonWriter("users import", out.append, dry_run=True)
+    assert out == []
+
+
+def test_streamed_table_is_the_full_table_for_small_plans() -> None:
+    plan, result = sample_plan()
+    out: list[str] = []
+    writer = PlanTableWriter(plan.command, out.append, dry_run=False)
+    for part, part_result in _in_chunks(plan, result, (2, 1)):
+        writer.add(part, part_result)
+    writer.close()
+    assert "".join(out) == render_plan_table(plan, result, dry_run=False)
+    assert writer.failed
+
+
+def test_a_long_plan_is_shown_as_counts_and_its_failures() -> None:
+    # Given more than TABLE_MAX_ROWS creates, of which one failed and one join was skipped
+    plan, result = sample_plan()
+    creates = tuple(
+        Change(f"user.create:CN=u{i},DC=x", "ldap.add", f"CN=u{i},DC=x", f"create user u{i}")
+        for i in range(TABLE_MAX_ROWS)
+    )
+    many = Plan(plan.command, creates, ("user old exists at CN=old,DC=x",))
+    out: list[str] = []
+    writer = PlanTableWriter(plan.command, out.append, dry_run=False)
+    writer.add(many, ApplyResult(many, tuple(Outcome(c, "applied") for c in creates)))
+    writer.add(plan, result)
+    writer.close()
+    text = "".join(out)
+    # Then the summary counts per action and status, and lists every change that did not apply
+    assert f"{TABLE_MAX_ROWS + 3} change(s) made" in text and "counted by action and status" in text
+    assert "create user u7" not in text
+    assert "ldap.add" in text and str(TABLE_MAX_ROWS + 1) in text
+    assert "FAILED create user x in CN=Users,DC=lab,DC=example: Creating" in text
+    assert "SKIPPED add 2 member(s)" in text and "2 already in place." in text
 
 
 def test_bad_csv_lists_every_bad_row_and_exits_2(
