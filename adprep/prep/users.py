@@ -10,6 +10,8 @@ Rules (README "Directory prep"):
 - An existing user is never changed (attributes, password, enabled state): the import creates.
   It only gains the groups its row names and it is not in yet.
 - Group memberships are added per group in chunks, each depending on the creates of its members.
+  The import plans users a chunk of rows at a time (so memory does not grow with the file); each
+  plan adds that chunk's members, numbering its membership changes on from the chunks before.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def plan_users(
     password_for: Callable[[CsvUser], Secret],
     before_create: Callable[[CsvUser, Secret], Callable[[], None] | None] | None = None,
     command: str = "users import",
+    numbering_from: Mapping[str, int] | None = None,
 ) -> Plan:
     """The changes that make the directory hold ``users``.
 
@@ -76,8 +79,10 @@ def plan_users(
     ``groups``: casefolded group name -> its DN (every group the rows name; validation checked).
     ``password_for`` gives a new user's password (the row's, or a generated one); it is called only
     for users to create. ``before_create`` may return a callable run just before the add (to save a
-    generated password first).
+    generated password first). ``numbering_from``: group DN -> membership changes already planned
+    for it (by earlier chunks), so change ids stay unique across chunks.
     """
+    numbered = numbering_from or {}
     changes: list[Change] = []
     in_place: list[str] = []
     # group DN -> [(member DN, id of the create it needs or None)]
@@ -119,7 +124,7 @@ def plan_users(
     for group_dn, members in joins.items():
         for start in range(0, len(members), MEMBER_CHUNK):
             chunk = members[start : start + MEMBER_CHUNK]
-            n = start // MEMBER_CHUNK + 1
+            n = numbered.get(group_dn, 0) + start // MEMBER_CHUNK + 1
             changes.append(
                 Change(
                     id=f"group.add-members:{group_dn}#{n}",

@@ -71,6 +71,19 @@ def test_users_plan_creates_missing_users_and_batches_memberships() -> None:
     assert "Xy12" not in repr(plan) and all("Xy12" not in str(c.details) for c in plan.changes)
 
 
+def test_a_later_chunk_numbers_its_memberships_on() -> None:
+    # Given a group that earlier chunks already gave two membership changes
+    group = f"CN=G1,CN=Users,{BASE}"
+    users = [_user(f"v{i}", i + 2, ("G1",)) for i in range(3)]
+    plan = plan_users(
+        users, {}, {"g1": group}, domain="lab.example", password_for=lambda u: u.password or Secret("x", "t"),
+        numbering_from={group: 2},
+    )  # fmt: skip
+    # Then this chunk's members join in a change numbered #3, depending on this chunk's creates
+    (join,) = [c for c in plan.changes if c.id.startswith("group.add-members:")]
+    assert join.id == f"group.add-members:{group}#3" and len(join.depends_on) == 3
+
+
 def test_user_dn_escapes_the_cn() -> None:
     assert user_dn(_user("#lead", 2)) == f"CN=\\#lead,CN=Users,{BASE}"
 
