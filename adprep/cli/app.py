@@ -16,6 +16,7 @@ from adprep.model import Report
 
 if TYPE_CHECKING:
     from adprep.prep.plan import ApplyResult, Plan
+    from adprep.render.plan import PlanJsonWriter, PlanTableWriter
 
 Format = Literal["table", "json", "junit"]
 
@@ -63,6 +64,18 @@ class App:
         else:
             click.echo(render_plan_table(plan, result, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
         return ExitStatus.FAILED if result is not None and result.failed else ExitStatus.OK
+
+    def plan_writer(self, command: str, *, fmt: str, dry_run: bool) -> PlanJsonWriter | PlanTableWriter:
+        """Show a plan that arrives in chunks (``add`` each, then ``close``); its ``failed`` says
+        whether a change failed (exit 1)."""
+        from adprep.render.plan import PlanJsonWriter, PlanTableWriter
+
+        def write(text: str) -> None:
+            click.echo(text, nl=False)
+
+        if fmt == "json":
+            return PlanJsonWriter(command, write, dry_run=dry_run)
+        return PlanTableWriter(command, write, dry_run=dry_run, color=sys.stdout.isatty())
 
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Callable[[], None]]:

@@ -1,5 +1,7 @@
-"""``adprep users import``: validate the CSV (no network), observe the directory in a few batched
-searches, plan, and apply.
+"""``adprep users import``: validate the CSV (no network), check its OUs and groups exist, then
+plan and apply it in chunks of :data:`CHUNK` rows: observe the chunk's users in a few batched
+searches, plan the chunk (pure), apply it, hand it to the caller to show, and drop it. Memory stays
+flat as the file grows; every row is still validated before the first write.
 
 Generated passwords go only to ``--passwords-out`` (a CSV, mode 0600, appended to): each is written
 and flushed before the add that sets it, and a later run reuses a password the file already holds
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +30,7 @@ from adprep.prep.csv_users import (
     index_users_csv,
     iter_valid_users,
 )
+from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.users import ObservedUser, plan_users
 from adprep.secrets import Secret
@@ -78,26 +81,29 @@ def validate_users_file(settings: UsersImportSettings) -> CsvIndex:
     return index
 
 
-def _directory_problems(
-    session: LdapSession, settings: UsersImportSettings, index: CsvIndex
-) -> tuple[dict[str, str], list[RowProblem]]:
-    """Group DNs by casefolded name, and the rows naming an OU or group that does not exist."""
-    problems: list[RowProblem] = []
-    present = existing_dns(session, index.ou_lines)
-    for ou, lines in index.ou_lines.items():
-        if ou not in present:
-            problems.extend(
-                RowProblem(n, f"the OU {ou} does not exist (create it with adprep ou create)") for n in lines
-            )
+def check_directory(session: LdapSession, settings: UsersImportSettings, index: CsvIndex) -> dict[str, str]:
+    """Group DNs by casefolded name. Rows naming an OU or group that does not exist raise
+    :class:`UsersCsvError` (every such row, found by reading the file again), before any write."""
+    missing_ous = index.ous - existing_dns(session, index.ous)
     found = find_by_sam(
         session, settings.directory.base_dn, index.group_names.values(), (), object_class="group"
     )
     groups = {k: e.dn for k, e in found.items()}
-    for key, lines in index.group_lines.items():
-        if key not in groups:
-            name = index.group_names[key]
-            problems.extend(RowProblem(n, f"the group {name!r} does not exist") for n in lines)
-    return groups, problems
+    missing_groups = index.group_names.keys() - groups.keys()
+    if not missing_ous and not missing_groups:
+        return groups
+    problems: list[RowProblem] = []
+    base = settings.directory.base_dn
+    for user in iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn):
+        if user.ou_dn in missing_ous:
+            problems.append(
+                RowProblem(user.line, f"the OU {user.ou_dn} does not exist (create it with adprep ou create)")
+            )
+        for g in user.groups:
+            if g.casefold() in missing_groups:
+                name = index.group_names[g.casefold()]
+                problems.append(RowProblem(user.line, f"the group {name!r} does not exist"))
+    raise UsersCsvError(settings.csv_path, tuple(problems))
 
 
 class PasswordsFile:
@@ -137,7 +143,7 @@ class PasswordsFile:
                 self._out.write("sAMAccountName,password\r\n")
         csv.writer(self._out).writerow([sam, secret.reveal()])
         self._out.flush()  # on disk before the add that sets it
-        self.known[sam.casefold()] = secret.reveal()
+        # Not kept in ``known``: each row is planned once, and memory must not grow with the file.
 
     def close(self) -> None:
         if self._out is not None:
@@ -145,19 +151,44 @@ class PasswordsFile:
             self._out = None
 
 
-def plan_users_import(
-    session: LdapSession, settings: UsersImportSettings, index: CsvIndex, passwords: PasswordsFile | None
-) -> Plan:
-    """Observe (a few batched searches) and plan. Missing OUs or groups raise :class:`UsersCsvError`."""
-    groups, problems = _directory_problems(session, settings, index)
-    if problems:
-        raise UsersCsvError(settings.csv_path, tuple(sorted(problems, key=lambda p: p.line)))
+#: Rows planned and applied at a time: enough for batched lookups (``BATCH`` names per search),
+#: small enough that a chunk's plan (payloads, outcomes) is a bounded amount of memory.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class UsersChunk:
+    """One chunk of the import: its plan and, unless a dry run, what applying it did."""
+
+    plan: Plan
+    result: ApplyResult | None
+    rows: int
+    """CSV rows it covers."""
+
+
+def _chunks(users: Iterator[CsvUser], size: int) -> Iterator[list[CsvUser]]:
+    chunk: list[CsvUser] = []
+    for user in users:
+        chunk.append(user)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def plan_users_chunks(
+    session: LdapSession,
+    settings: UsersImportSettings,
+    groups: dict[str, str],
+    passwords: PasswordsFile | None,
+    *,
+    chunk_size: int | None = None,
+) -> Iterator[tuple[Plan, int]]:
+    """Observe and plan ``chunk_size`` rows at a time, yielding each plan and the rows it covers
+    (lazily: a chunk is observed once the caller asks for it, i.e. after the one before was
+    applied). ``groups`` is :func:`check_directory`'s."""
     base = settings.directory.base_dn
-    found = find_by_sam(session, base, index.lines.keys(), ("memberOf",))
-    observed = {
-        k: ObservedUser(e.dn, str(e.first("sAMAccountName")), casefolded(e.all("memberOf")))
-        for k, e in found.items()
-    }
 
     def password_for(user: CsvUser) -> Secret:
         if passwords is not None:
@@ -166,17 +197,47 @@ def plan_users_import(
             raise InputError("A generated password needs --passwords-out")
         return user.password
 
-    return plan_users(
-        iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn),
-        observed,
-        groups,
-        domain=settings.directory.domain,
-        password_for=password_for,
-        before_create=passwords.before_create if passwords is not None else None,
-    )
+    numbered: dict[str, int] = {}
+    rows = iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn)
+    for users in _chunks(rows, chunk_size or CHUNK):
+        found = find_by_sam(session, base, (u.key for u in users), ("memberOf",))
+        observed = {
+            k: ObservedUser(e.dn, str(e.first("sAMAccountName")), casefolded(e.all("memberOf")))
+            for k, e in found.items()
+        }
+        plan = plan_users(
+            users,
+            observed,
+            groups,
+            domain=settings.directory.domain,
+            password_for=password_for,
+            before_create=passwords.before_create if passwords is not None else None,
+            numbering_from=numbered,
+        )
+        for change in plan.changes:
+            if change.action == ACTION_ADD_MEMBERS:
+                numbered[change.target] = numbered.get(change.target, 0) + 1
+        yield plan, len(users)
 
 
 def apply_users_import(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
     return apply_plan(plan, ldap_appliers(session), on_done=on_done)
+
+
+def run_users_import(
+    session: LdapSession,
+    settings: UsersImportSettings,
+    index: CsvIndex,
+    passwords: PasswordsFile | None,
+    *,
+    dry_run: bool,
+    chunk_size: int | None = None,
+) -> Iterator[UsersChunk]:
+    """Check the OUs and groups (raises :class:`UsersCsvError` before anything is written), then
+    plan and (unless ``dry_run``) apply chunk by chunk. A failed change does not stop the others."""
+    groups = check_directory(session, settings, index)
+    for plan, rows in plan_users_chunks(session, settings, groups, passwords, chunk_size=chunk_size):
+        result = None if dry_run or plan.empty else apply_users_import(session, plan)
+        yield UsersChunk(plan, result, rows)

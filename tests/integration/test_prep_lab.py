@@ -326,14 +326,22 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
     name: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import csv
     import json
 
     import jsonschema
 
+    import adprep.jobs.users
     from adprep.jobs.ldap_apply import ldap_appliers
-    from adprep.jobs.users import PasswordsFile, plan_users_import, users_import_settings, validate_users_file
+    from adprep.jobs.users import (
+        PasswordsFile,
+        check_directory,
+        plan_users_chunks,
+        users_import_settings,
+        validate_users_file,
+    )
     from adprep.prep.plan import Plan, apply_plan
     from tests.conftest import REPO
 
@@ -366,12 +374,31 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
         w.writerows(rows)
     out = tmp_path / "passwords.csv"
     args = ("users", "import", str(users_csv), "--passwords-out", str(out))
-    # When the import is dry-run as JSON: the plan validates against the schema and nothing is written
+    # Given the import works 2 rows at a time (so each run here crosses a chunk boundary)
+    monkeypatch.setattr(adprep.jobs.users, "CHUNK", 2)
+    # When a file names an OU and a group that do not exist: exit 2, their lines listed, no output
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text(
+        "sAMAccountName,ou,groups,password\n"
+        f"{name}-1,{name},,{PASSWORD}\n{name}-2,{name}/Nope,,{PASSWORD}\n"
+        f"{name}-3,{name},{name}-g;{name}-nog,{PASSWORD}\n{name}-4,{name}/Nope,{name}-nog,{PASSWORD}\n"
+    )
     capsys.readouterr()
+    assert cli("users", "import", str(bad_csv)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert [ln.split(": ")[0] for ln in captured.err.splitlines() if ln.startswith(str(bad_csv))] == [
+        f"{bad_csv}:{n}" for n in (3, 4, 5, 5)
+    ]
+    assert f"{name}-nog" in captured.err and "Nope" in captured.err
+    # When the import is dry-run as JSON: the plan validates against the schema and nothing is written
     assert cli(*args, "--dry-run", "--format", "json") == 0
     data = json.loads(capsys.readouterr().out)
     jsonschema.validate(data, json.loads((REPO / "adprep" / "schema" / "plan-v1.json").read_text()))
     assert len([c for c in data["changes"] if c["id"].startswith("user.create:")]) == 4
+    # And each chunk adds its own new members, under ids unique across the run
+    joins = [c for c in data["changes"] if c["id"].startswith("group.add-members:")]
+    assert [c["id"].rsplit("#", 1)[1] for c in joins] == ["1", "2"] and len(data["changes"]) == 6
     assert not out.exists() and not admin.search(ou_dn, f"(sAMAccountName={name}-*)")
     # Given a run killed after its first two changes (applied through the same job functions)
     directory = DirectorySettings(
@@ -379,7 +406,8 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
     )
     settings = users_import_settings(directory, csv_path=users_csv, default_ou=None, passwords_out=out)
     passwords = PasswordsFile(out)
-    plan = plan_users_import(admin, settings, validate_users_file(settings), passwords)
+    index = validate_users_file(settings)
+    plan, _ = next(plan_users_chunks(admin, settings, check_directory(admin, settings, index), passwords))
     partial = apply_plan(Plan(plan.command, plan.changes[:2]), ldap_appliers(admin))
     passwords.close()
     assert [o.status for o in partial.outcomes] == ["applied", "applied"]

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from adprep.errors import InputError
-from adprep.prep.csv_users import CsvUser, RowProblem, index_users_csv, read_users_csv
+from adprep.prep.csv_users import (
+    CsvUser,
+    NameDigests,
+    RowProblem,
+    index_users_csv,
+    name_digest,
+    read_users_csv,
+)
 from tests.conftest import FIXTURES
 
 BASE = "DC=lab,DC=example"
@@ -103,3 +110,42 @@ def test_reading_streams_memory_does_not_grow_with_the_file(tmp_path: Path) -> N
     large = _peak_reading(tmp_path / "l.csv", 20_000)
     # Then the peak is about the same (one row at a time), not ten times larger
     assert large < small * 1.5 + 64_000
+
+
+def test_duplicates_are_found_by_digest_and_named_by_a_second_pass(tmp_path: Path) -> None:
+    # Given a file where a name repeats (in another case) twice, far from its first row
+    f = tmp_path / "u.csv"
+    rows = [f"u{i},G,S,,,,Xy12-abcdEFG\n" for i in range(300)] + ["U7,G,S,,,,Xy12-abcdEFG\n"] * 2
+    f.write_text("sAMAccountName,givenName,sn,mail,ou,groups,password\n" + "".join(rows))
+    index = index_users_csv(f, base_dn=BASE, default_dn=DEFAULT)
+    # Then each repeat points at the first line; the state kept is one digest per distinct name
+    assert [(p.line, p.reason) for p in index.problems] == [
+        (302, "'U7' is already on line 9"),
+        (303, "'U7' is already on line 9"),
+    ]
+    assert len(index.names) == 300 and index.ous == {DEFAULT}
+
+
+def test_name_digests_answer_membership_exactly() -> None:
+    digests = NameDigests()
+    values = [name_digest(f"user{i}") for i in range(5_000)]
+    assert not any(digests.add(d) for d in values)
+    assert all(digests.add(d) for d in values) and len(digests) == 5_000
+    assert not digests.add(name_digest("someone-else"))
+
+
+def test_validation_state_does_not_grow_like_the_file(tmp_path: Path) -> None:
+    # Given files of 5,000 and 25,000 valid rows (past the digest buckets' fixed cost), validated
+    peaks = []
+    for n in (5_000, 25_000):
+        path = tmp_path / f"{n}.csv"
+        with path.open("w", encoding="utf-8") as f:
+            f.write("sAMAccountName,ou,groups,password\n")
+            f.writelines(f"user{i:07d},WorkSpaces/Users,G1;G2,Xy12-abcdEFG\n" for i in range(n))
+        tracemalloc.start()
+        index = index_users_csv(path, base_dn=BASE, default_dn=DEFAULT)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert index.rows == n and not index.problems
+    # Then 20,000 more rows cost about 8-10 bytes each (a digest), not an index entry per row
+    assert peaks[1] - peaks[0] < 20_000 * 20 + 64_000, peaks

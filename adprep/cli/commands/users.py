@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from adprep.cli.app import App
-from adprep.cli.commands._prep import show_or_apply
+from adprep.cli.exit import ExitStatus
 from adprep.cli.options import DirectoryOptions, directory_options, plan_options
 from adprep.errors import InputError
 
@@ -43,7 +43,11 @@ def import_(
 
     Columns: sAMAccountName (required), givenName, sn, mail, ou (path or DN), groups (;-separated),
     password (empty: generated). The whole file is checked first; any bad row stops the import
-    with every bad row listed (exit 2), and nothing is written.
+    with every bad row listed (exit 2), and nothing is written. Then users are planned and
+    applied 500 rows at a time, so memory stays flat however long the file is.
+
+    The table lists each change when there are at most 200; a longer plan is shown as counts per
+    action and status, plus every change that failed or was skipped (--format json lists each).
 
     \b
     Examples:
@@ -51,13 +55,7 @@ def import_(
           --user Administrator --dry-run
     """
     from adprep.jobs.directory_session import open_session
-    from adprep.jobs.users import (
-        PasswordsFile,
-        apply_users_import,
-        plan_users_import,
-        users_import_settings,
-        validate_users_file,
-    )
+    from adprep.jobs.users import PasswordsFile, run_users_import, users_import_settings, validate_users_file
     from adprep.prep.csv_users import UsersCsvError
 
     if not csv_file.is_file():
@@ -71,18 +69,24 @@ def import_(
         index = validate_users_file(settings)
         # Only read here; it is written just before each add, so a dry run never touches it.
         passwords = PasswordsFile(passwords_out) if passwords_out is not None else None
-        with open_session(directory) as session:
-            plan = plan_users_import(session, settings, index, passwords)
+        # The writer prints nothing before the first chunk: a missing OU or group (raised by the
+        # first step) leaves stdout empty.
+        out = app.plan_writer("users import", fmt=fmt, dry_run=dry_run)
+        with (
+            open_session(directory) as session,
+            app.progress(0 if dry_run else index.rows, "adprep users import") as tick,
+        ):
             try:
-                status, _ = show_or_apply(
-                    app, plan, lambda p, tick: apply_users_import(session, p, on_done=tick), fmt=fmt,
-                    dry_run=dry_run,
-                )  # fmt: skip
+                for chunk in run_users_import(session, settings, index, passwords, dry_run=dry_run):
+                    out.add(chunk.plan, chunk.result)
+                    for _ in range(chunk.rows):
+                        tick()
             finally:
                 if passwords is not None:
                     passwords.close()
+        out.close()
     except UsersCsvError as e:
         for problem in e.problems:
             click.echo(f"{e.path}:{problem.line}: {problem.reason}", err=True)
         raise
-    return status
+    return int(ExitStatus.FAILED if out.failed else ExitStatus.OK)
