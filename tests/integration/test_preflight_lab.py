@@ -163,15 +163,15 @@ def udp_only_dns(upstream: str, listen: str) -> Iterator[str]:
 
 
 def test_tcp_53_blocked_while_udp_answers(dc1: LabDc) -> None:
-    with udp_only_dns(dc1.address, "127.0.0.53") as dns_ip:
+    with udp_only_dns(dc1.address, "127.0.0.59") as dns_ip:
         started = time.monotonic()
         report = preflight(dc1, [dns_ip])
         elapsed = time.monotonic() - started
     ids = by_id(report)
-    assert ids["dns.server.127.0.0.53.udp"].status is Status.PASS  # type: ignore[attr-defined]
-    tcp = ids["dns.server.127.0.0.53.tcp"]
+    assert ids["dns.server.127.0.0.59.udp"].status is Status.PASS  # type: ignore[attr-defined]
+    tcp = ids["dns.server.127.0.0.59.tcp"]
     assert tcp.status is Status.FAIL  # type: ignore[attr-defined]
-    assert tcp.adc_error == "DNS unavailable (TCP port 53) for IP: 127.0.0.53"  # type: ignore[attr-defined]
+    assert tcp.adc_error == "DNS unavailable (TCP port 53) for IP: 127.0.0.59"  # type: ignore[attr-defined]
     assert ids["account.bind"].status is Status.PASS  # type: ignore[attr-defined]
     assert elapsed < 5
 
