@@ -34,11 +34,10 @@ from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
 from adprep.jobs.directory_session import DirectorySettings, open_session
+from adprep.jobs.ldap_apply import ldap_appliers
 from adprep.model import CheckResult, Report
 from adprep.prep.gpo import (
     GpoWanted,
-    LdapAdd,
-    LdapModify,
     SmbAcl,
     SmbPath,
     SmbWrite,
@@ -178,16 +177,6 @@ def gpo_appliers(conn: GpoConnection) -> dict[str, Applier]:
     """The appliers for the actions :mod:`adprep.prep.gpo` plans."""
     derived: dict[str, bytes] = {}
 
-    def ldap_add(change: Change) -> None:
-        p = change.payload
-        assert isinstance(p, LdapAdd)
-        conn.ldap.add(p.dn, p.object_class, p.attributes)
-
-    def ldap_modify(change: Change) -> None:
-        p = change.payload
-        assert isinstance(p, LdapModify)
-        conn.ldap.modify(p.dn, p.changes)
-
     def smb_mkdir(change: Change) -> None:
         p = change.payload
         assert isinstance(p, SmbPath)
@@ -216,8 +205,7 @@ def gpo_appliers(conn: GpoConnection) -> dict[str, Applier]:
         conn.smb.write_security(p.share, p.path, descriptor, info=security_information(descriptor))
 
     return {
-        "ldap.add": ldap_add,
-        "ldap.modify": ldap_modify,
+        **ldap_appliers(conn.ldap),
         "smb.mkdir": smb_mkdir,
         "smb.write": smb_write,
         "smb.acl": smb_acl,

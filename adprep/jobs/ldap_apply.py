@@ -131,7 +131,9 @@ def apply_modify(session: LdapSession, change: Change) -> None:
     if p.password is not None:
         session.set_password(p.dn, p.password)
     if p.changes:
-        session.modify(p.dn, {a: [(op, [str(v) for v in vals])] for a, (op, vals) in p.changes.items()})
+        session.modify(
+            p.dn, {a: [(op, [str(v) for v in vals]) for op, vals in ops] for a, ops in p.changes.items()}
+        )
 
 
 def apply_add_members(session: LdapSession, change: Change) -> None:

@@ -119,9 +119,9 @@ def plan_account(
                 and not flags & UserAccountControl.DONT_EXPIRE_PASSWORD
             ):
                 what.append("set 'password never expires'")
-            mods: dict[str, tuple[str, tuple[str | int, ...]]] = {}
+            mods: dict[str, list[tuple[str, list[str | int]]]] = {}
             if wanted != flags:
-                mods["userAccountControl"] = ("replace", (int(wanted),))
+                mods["userAccountControl"] = [("replace", [int(wanted)])]
             changes.append(
                 Change(
                     id=f"account.update:{dn}",

@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from adprep import requirements as req
 from adprep.ad.gplink import add_link, parse_gplink, remove_link
@@ -43,6 +42,7 @@ from adprep.errors import InputError, WireFormatError
 from adprep.gpo.gpt_ini import GptIni, bump_machine, join_version, ldap_version, parse_gpt_ini, render_gpt_ini
 from adprep.gpo.gpt_ini import split_version as split
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol, parse_registry_pol, set_values
+from adprep.prep.ldap_writes import ACTION_ADD, ACTION_MODIFY, AddEntry, ModifyEntry
 from adprep.prep.plan import Change, Plan
 
 #: MS-GPOL 2.2.1: gPCFunctionalityVersion of GPOs written by current tools.
@@ -52,19 +52,6 @@ _GUID = re.compile(r"\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{
 
 
 # -- payloads the appliers read (jobs/gpo.py) --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LdapAdd:
-    dn: str
-    object_class: tuple[str, ...]
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LdapModify:
-    dn: str
-    changes: Mapping[str, list[tuple[str, list[Any]]]]
 
 
 @dataclass(frozen=True)
@@ -184,9 +171,9 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         create_id = f"gpo.create:{dn}"
         changes.append(
             Change(
-                id=create_id, action="ldap.add", target=dn, summary=f"Create {label} in LDAP",
+                id=create_id, action=ACTION_ADD, target=dn, summary=f"Create {label} in LDAP",
                 details={"displayName": wanted.name, "gPCFileSysPath": fs_path},
-                payload=LdapAdd(dn, ("groupPolicyContainer",), {
+                payload=AddEntry(dn, ("groupPolicyContainer",), {
                     "displayName": wanted.name, "gPCFileSysPath": fs_path, "flags": 0, "versionNumber": 0,
                     "gPCFunctionalityVersion": FUNCTIONALITY_VERSION,
                 }),
@@ -194,7 +181,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         )  # fmt: skip
         base = (create_id,)
     else:
-        fix: dict[str, list[tuple[str, list[Any]]]] = {}
+        fix: dict[str, list[tuple[str, list[str | int]]]] = {}
         if gpo.file_sys_path is None or gpo.file_sys_path.casefold() != fs_path.casefold():
             fix["gPCFileSysPath"] = [("replace", [fs_path])]
         if gpo.flags is None:
@@ -204,9 +191,9 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         if fix:
             changes.append(
                 Change(
-                    id=f"gpo.complete:{dn}", action="ldap.modify", target=dn,
+                    id=f"gpo.complete:{dn}", action=ACTION_MODIFY, target=dn,
                     summary=f"Complete {label}: set {', '.join(sorted(fix))}",
-                    details={k: str(v[0][1][0]) for k, v in fix.items()}, payload=LdapModify(dn, fix),
+                    details={k: str(v[0][1][0]) for k, v in fix.items()}, payload=ModifyEntry(dn, fix),
                 )
             )  # fmt: skip
         else:
@@ -219,9 +206,9 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         child_dn = f"CN={child},{dn}"
         changes.append(
             Change(
-                id=f"gpo.container:{child_dn}", action="ldap.add", target=child_dn,
+                id=f"gpo.container:{child_dn}", action=ACTION_ADD, target=child_dn,
                 summary=f"Create the {child} container of {label}", depends_on=base,
-                payload=LdapAdd(child_dn, ("container",)),
+                payload=AddEntry(child_dn, ("container",), {}),
             )
         )  # fmt: skip
 
@@ -323,7 +310,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         in_place.append(f"SYSVOL ACLs of {label} match its security descriptor")
 
     # 5. versionNumber and the client-side extension list, last
-    final: dict[str, list[tuple[str, list[Any]]]] = {}
+    final: dict[str, list[tuple[str, list[str | int]]]] = {}
     if (gpo.version if gpo is not None else 0) != target:
         final["versionNumber"] = [("replace", [ldap_version(target)])]
     if wanted.machine_settings:
@@ -335,11 +322,11 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         deps = tuple(c.id for c in changes if c.action.startswith("smb.")) or base
         changes.append(
             Change(
-                id=f"gpo.version:{dn}", action="ldap.modify", target=dn,
+                id=f"gpo.version:{dn}", action=ACTION_MODIFY, target=dn,
                 summary=f"Set {' and '.join(sorted(final))} of {label}"
                 + (f" (version {target})" if "versionNumber" in final else ""),
                 details={k: str(v[0][1][0]) for k, v in final.items()}, depends_on=deps,
-                payload=LdapModify(dn, final),
+                payload=ModifyEntry(dn, final),
             )
         )  # fmt: skip
     elif gpo is not None:
@@ -377,7 +364,7 @@ def plan_link(
     if (new or None) == (old if old and old.strip() else None):
         state = "linked to" if link else "not linked to"
         return Plan("gpo", (), (f"{label} is already {state} {container.dn}",))
-    ops: list[tuple[str, list[Any]]] = []
+    ops: list[tuple[str, list[str | int]]] = []
     if old:
         ops.append(("delete", [old]))
     if new:
@@ -386,10 +373,10 @@ def plan_link(
         "gpo",
         (
             Change(
-                id=f"gpo.{verb.lower()}:{container.dn}", action="ldap.modify", target=container.dn,
+                id=f"gpo.{verb.lower()}:{container.dn}", action=ACTION_MODIFY, target=container.dn,
                 summary=f"{verb} {label} {'to' if link else 'from'} {container.dn}",
                 details={"gPLink.before": old or "", "gPLink.after": new}, depends_on=tuple(depends_on),
-                payload=LdapModify(container.dn, {"gPLink": ops}),
+                payload=ModifyEntry(container.dn, {"gPLink": ops}),
             ),
         ),
     )  # fmt: skip

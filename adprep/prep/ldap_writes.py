@@ -47,8 +47,9 @@ class ModifyEntry:
     """Replace or add attribute values on one object."""
 
     dn: str
-    changes: Mapping[str, tuple[str, tuple[str | int, ...]]]
-    """attribute -> ("add" | "replace" | "delete", values)."""
+    changes: Mapping[str, list[tuple[str, list[str | int]]]]
+    """attribute -> [("add" | "replace" | "delete", values), ...], applied in one modify (so a
+    delete-old/add-new pair fails as a whole when the old value changed meanwhile)."""
     password: Secret | None = field(default=None, repr=False)
     """A new ``unicodePwd``, sent in its own modify before the other changes."""
     before: Callable[[], None] | None = field(default=None, compare=False, repr=False)

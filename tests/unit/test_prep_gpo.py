@@ -21,13 +21,13 @@ from adprep.gpo.gpt_ini import GptIni, render_gpt_ini
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol
 from adprep.prep.gpo import (
     GpoWanted,
-    LdapModify,
     SmbWrite,
     merge_extension_names,
     parse_extension_names,
     plan_gpo,
     plan_link,
 )
+from adprep.prep.ldap_writes import ModifyEntry
 
 BASE = "DC=corp,DC=example"
 GUID = "{11111111-2222-3333-4444-555555555555}"
@@ -118,7 +118,7 @@ def test_settings_bump_the_machine_half_in_gpt_ini_before_registry_pol_and_ldap_
     assert writes[0].payload.data == render_gpt_ini(GptIni(version=0x00030003))  # type: ignore[attr-defined]
     assert writes[1].payload.data == encode_registry_pol(SETTING)  # type: ignore[attr-defined]
     last = plan.changes[-1]
-    assert isinstance(last.payload, LdapModify) and last.id.startswith("gpo.version:")
+    assert isinstance(last.payload, ModifyEntry) and last.id.startswith("gpo.version:")
     assert last.payload.changes["versionNumber"] == [("replace", [0x00030003])]
     assert last.payload.changes["gPCMachineExtensionNames"] == [
         ("replace", [f"[{req.REGISTRY_CSE_GUID}{req.REGISTRY_TOOL_GUID}]"])
@@ -157,7 +157,7 @@ def test_other_registry_pol_entries_and_extensions_are_kept() -> None:
     pol = next(c for c in plan.changes if c.target.endswith("Registry.pol"))
     assert pol.payload.data == encode_registry_pol((other, *SETTING))  # type: ignore[attr-defined]
     final = plan.changes[-1].payload
-    assert isinstance(final, LdapModify)
+    assert isinstance(final, ModifyEntry)
     assert final.changes["gPCMachineExtensionNames"] == [
         ("replace", [f"[{req.REGISTRY_CSE_GUID}{req.REGISTRY_TOOL_GUID}]{before}"])
     ]
@@ -197,7 +197,7 @@ OTHER = f"[LDAP://cn={{31B2F340-016D-11D2-945F-00C04FB984F9}},cn=policies,cn=sys
 def test_link_adds_first_and_replaces_the_value_read_atomically() -> None:
     plan = plan_link(LinkContainer("OU=WS," + BASE, OTHER), DN, label="GPO", link=True)
     payload = plan.changes[0].payload
-    assert isinstance(payload, LdapModify)
+    assert isinstance(payload, ModifyEntry)
     assert payload.changes["gPLink"] == [("delete", [OTHER]), ("add", [f"[LDAP://{DN};0]{OTHER}"])]
 
 
@@ -212,7 +212,7 @@ def test_unlink_keeps_the_others_and_removes_the_attribute_when_last() -> None:
     only = LinkContainer("OU=WS," + BASE, f"[LDAP://{DN};0]")
     p1 = plan_link(both, DN, label="GPO", link=False).changes[0].payload
     p2 = plan_link(only, DN, label="GPO", link=False).changes[0].payload
-    assert isinstance(p1, LdapModify) and isinstance(p2, LdapModify)
+    assert isinstance(p1, ModifyEntry) and isinstance(p2, ModifyEntry)
     assert p1.changes["gPLink"] == [("delete", [f"[LDAP://{DN};0]{OTHER}"]), ("add", [OTHER])]
     assert p2.changes["gPLink"] == [("delete", [f"[LDAP://{DN};0]"])]
 
