@@ -69,6 +69,20 @@ def adprep(
     return elapsed, out
 
 
+def compare(
+    proto: str, ours: dict[tuple[str, str, int], str], theirs: dict[tuple[str, int], str], *, show: int
+) -> int:
+    """Print the first ``show`` verdicts that differ between adprep and nmap; return how many differ."""
+    diff = 0
+    for (_proto, addr, port), verdict in sorted(ours.items()):
+        other = theirs.get((addr, port), "?")
+        if verdict != other:
+            diff += 1
+            if diff <= show:
+                print(f"  differ: {proto} {addr}:{port} adprep={verdict} nmap={other}")
+    return diff
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--timeout", type=float, default=2.0)
@@ -87,14 +101,7 @@ def main() -> int:
         print(
             f"TCP {len(tcp)} ports: adprep {a_tcp:.2f} s, nmap -sT {n_tcp:.2f} s, ratio nmap/adprep {n_tcp / a_tcp:.1f}x"
         )
-        diff = 0
-        for (_proto, addr, port), verdict in sorted(v_tcp.items()):
-            theirs = nv_tcp.get((addr, port), "?")
-            if verdict != theirs:
-                diff += 1
-                if diff <= 5:
-                    print(f"  differ: tcp {addr}:{port} adprep={verdict} nmap={theirs}")
-        print(f"  TCP verdicts that differ: {diff}")
+        print(f"  TCP verdicts that differ: {compare('tcp', v_tcp, nv_tcp, show=5)}")
 
         reachable = targets[:-1]
         a2, _ = adprep(reachable, tcp, (), args.timeout)
@@ -108,13 +115,7 @@ def main() -> int:
         print(
             f"UDP {len(udp)} ports: adprep {a_udp:.2f} s, nmap -sU {n_udp:.2f} s, ratio nmap/adprep {n_udp / a_udp:.1f}x"
         )
-        diff = 0
-        for (_proto, addr, port), verdict in sorted(v_udp.items()):
-            theirs = nv_udp.get((addr, port), "?")
-            if verdict != theirs:
-                diff += 1
-                if diff <= 8:
-                    print(f"  differ: udp {addr}:{port} adprep={verdict} nmap={theirs}")
+        diff = compare("udp", v_udp, nv_udp, show=8)
         print(
             f"  UDP verdicts that differ: {diff} (nmap sends no Kerberos/CLDAP request, so it cannot tell open)"
         )
