@@ -10,7 +10,7 @@ import click
 from adprep import config as cfg
 from adprep import requirements as req
 from adprep.cli.app import App, Format
-from adprep.cli.options import config_option, report_options
+from adprep.cli.options import config_option, prompt_password, report_options
 from adprep.errors import ConfigError
 from adprep.secrets import read_secret
 
@@ -144,7 +144,7 @@ def radius_settings_from_config(
         what="the RADIUS shared secret",
         env_var=SECRET_ENV,
         file=secret_path,
-        prompt=_prompt,
+        prompt=prompt_password,
         required=not no_probe,
     )
     password = None
@@ -153,7 +153,7 @@ def radius_settings_from_config(
             what=f"the password of {real_user}",
             env_var=USER_PASSWORD_ENV,
             file=password_path,
-            prompt=_prompt,
+            prompt=prompt_password,
             required=not no_probe,
         )
     return radius_settings(
@@ -169,10 +169,6 @@ def radius_settings_from_config(
         source=parse_address(source_text, what="source address") if source_text else None,
         vantage=vantage or conf.get("vantage"),
     )
-
-
-def _prompt(text: str) -> str:
-    return str(click.prompt(text, hide_input=True, default="", show_default=False))
 
 
 def _path(value: Any, key: str) -> Path | None:
