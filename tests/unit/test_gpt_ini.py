@@ -95,10 +95,16 @@ def test_bumps_change_only_their_half(version: int) -> None:
     assert ldap_version(version) & 0xFFFFFFFF == version
 
 
+# GPT.INI is UTF-8: a lone surrogate is not a display name (LDAP values are UTF-8 too).
 @given(
     st.integers(0, 2**32 - 1),
     st.none()
-    | st.text(alphabet=st.characters(blacklist_characters="\r\n\x85\x1c\x1d\x1e\x0b\x0c\u2028\u2029")),
+    | st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cs",),
+            blacklist_characters="\r\n\x85\x1c\x1d\x1e\x0b\x0c\u2028\u2029",
+        )
+    ),
 )
 def test_render_parse_round_trip(version: int, name: str | None) -> None:
     if name is not None:
