@@ -74,3 +74,15 @@ class WireFormatError(AdprepError):
     def __init__(self, message: str, *, offset: int | None = None, hint: str | None = None) -> None:
         super().__init__(message if offset is None else f"{message} (at byte offset {offset})", hint=hint)
         self.offset = offset
+
+
+class VantageError(TransportError):
+    """A remote vantage could not be used: its relay did not start or stopped answering.
+
+    ``reason`` is one of ``unreachable``, ``host_key``, ``auth``, ``no_interpreter``, ``refused_script``,
+    ``tls``, ``protocol`` (the far end answered something that is not adprep's relay) or ``failed``.
+    """
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 #: Bump the major part when a field is removed or changes meaning; add fields freely.
-SCHEMA_VERSION = "1.0"
+#: 1.1 added ``vantage`` on results and the report's ``vantages`` (runs from several vantages).
+SCHEMA_VERSION = "1.1"
 
 #: JSON-compatible fact values (what a check saw).
 #: Read-only container types, so that ``list[str]`` or ``dict[str, list[str]]`` are facts too.
@@ -60,11 +61,18 @@ class CheckResult:
     """The AD Connector error text a user would see because of this failure."""
     target: str | None = None
     """The address, host or object the check is about."""
+    vantage: str | None = None
+    """The label of the vantage the probe ran from, for network results of a run from several."""
 
     @property
     def category(self) -> str:
         """The first component of the id (``ports``, ``dns``, ``directory``, ``radius``…)."""
         return self.id.split(".", 1)[0]
+
+    @property
+    def base_id(self) -> str:
+        """The id without its ``@vantage`` suffix: the same check from every vantage."""
+        return self.id.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,14 @@ class Vantage:
     """A name the caller gave (``--vantage``), e.g. ``aws-adc-subnet-a``."""
     source_addresses: Mapping[str, str] = field(default_factory=dict)
     """Per target: the local address the probes left from."""
+    via: str = "local"
+    """How probes reached the vantage: ``local``, or the relay's URL (``ssh://bastion``)."""
+    subnet: str | None = None
+    """The AD Connector subnet (CIDR) the vantage was said to stand in."""
+    relay: Mapping[str, str] = field(default_factory=dict)
+    """For a relay: what it reported of itself (``impl``, ``version``, ``host``)."""
+    error: str | None = None
+    """Why this vantage's probes could not run (its relay did not start), if so."""
 
     NOTE = (
         "A run from an on-premises host proves that the domain controllers' services answer; only a run "
@@ -121,6 +137,8 @@ class Report:
     targets: tuple[str, ...]
     results: tuple[CheckResult, ...]
     schema_version: str = SCHEMA_VERSION
+    vantages: tuple[Vantage, ...] = ()
+    """Every vantage the network probes ran from, when the run named them (``--via``)."""
 
     @property
     def summary(self) -> Summary:

@@ -30,6 +30,7 @@ def build_report(
     targets: Iterable[str],
     results: Iterable[CheckResult],
     vantage: Vantage,
+    vantages: tuple[Vantage, ...] = (),
 ) -> Report:
     return Report(
         command=command,
@@ -39,6 +40,7 @@ def build_report(
         vantage=vantage,
         targets=tuple(dict.fromkeys(targets)),
         results=tuple(results),
+        vantages=vantages,
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from adprep.collect.radius import collect_radius
 from adprep.secrets import Secret
+from adprep.transport.network import LocalNetwork
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 1
@@ -71,6 +72,7 @@ def run_adprep(servers: list[str], port: int, secret: str) -> tuple[float, list[
     t0 = time.perf_counter()
     facts = asyncio.run(
         collect_radius(
+            LocalNetwork(),
             servers,
             port=port,
             protocol="PAP",

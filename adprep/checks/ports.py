@@ -157,8 +157,8 @@ def check_rpc_interface(fact: RpcFact) -> CheckResult:
     )
 
 
-def check_client_sites(udp: Iterable[UdpProbeFact]) -> list[CheckResult]:
-    """From each DC's CLDAP reply: does this host's address map to an AD site (``dcs.site.<dc>``)?
+def check_client_sites(udp: Iterable[UdpProbeFact], *, who: str = "This host's address") -> list[CheckResult]:
+    """From each DC's CLDAP reply: does the probing address map to an AD site (``dcs.site.<dc>``)?
 
     AD Connector finds DCs through the site its subnets map to; without a site it may pick any DC.
     """
@@ -169,16 +169,20 @@ def check_client_sites(udp: Iterable[UdpProbeFact]) -> list[CheckResult]:
             continue
         client_site, dc_site = answer.facts.get("client_site_name"), answer.facts.get("dc_site_name")
         facts: dict[str, FactValue] = {"client_site": client_site, "dc_site": dc_site}
+        source = fact.exchange.source if fact.exchange is not None else None
+        if source:
+            facts["client_address"] = source
         cid = f"dcs.site.{fact.address}"
+        whose = f"{who} ({source})" if source else who
         if client_site:
-            out.append(CheckResult(cid, Status.PASS, f"This host's address maps to AD site {client_site}", facts,
+            out.append(CheckResult(cid, Status.PASS, f"{whose} maps to AD site {client_site}", facts,
                                    target=fact.address))  # fmt: skip
         else:
             out.append(
                 CheckResult(
                     cid,
                     Status.WARN,
-                    f"This host's address maps to no AD site (DC {fact.address} is in {dc_site})",
+                    f"{whose} maps to no AD site (DC {fact.address} is in {dc_site})",
                     facts,
                     remedy="Add the AD Connector (VPC) subnets to an AD site in Active Directory Sites and Services, "
                     "or AD Connector may pick distant DCs.",

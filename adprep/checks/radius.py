@@ -277,6 +277,8 @@ def check_probe(probe: RadiusProbe) -> CheckResult:
         facts["errno"] = x.errno_name
     if x.discarded:
         facts["discarded_datagrams"] = x.discarded
+    if x.detail:
+        facts["detail"] = x.detail
     if probe.reply_messages:
         facts["reply_messages"] = list(probe.reply_messages)
     if probe.mschap_error:
@@ -337,6 +339,13 @@ def check_probe(probe: RadiusProbe) -> CheckResult:
             Status.FAIL,
             f"{where}: no response after {x.attempts} attempt(s) in {x.elapsed_ms / 1000:.1f} s",
             _NO_RESPONSE_CAUSES.format(port=x.port, source=x.source or "unknown source"),
+        )
+    if x.outcome == "malformed":
+        return result(
+            Status.FAIL,
+            f"{where} answered with something that is not a RADIUS reply to this request ({x.detail})",
+            f"Something other than a RADIUS server answers on UDP {x.port} at {x.server}, or a middlebox "
+            "mangles the replies: check what listens there.",
         )
     if x.outcome == "closed":
         return result(

@@ -12,6 +12,8 @@ import click
 
 if TYPE_CHECKING:
     from adprep.jobs.directory_session import DirectorySettings
+    from adprep.transport.vantages import RelayOptions
+    from adprep.vantage import VantageSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,3 +171,112 @@ def directory_options(func: F) -> F:
 def prompt_password(label: str) -> str:
     """Ask for a password on the terminal without echo."""
     return str(click.prompt(label, hide_input=True, default="", show_default=False))
+
+
+_VIA_KEYS = ("via", "ssh_config", "winrm_password_file", "winrm_ca_file", "winrm_auth")
+
+
+@dataclass(frozen=True)
+class ViaOptions:
+    """The raw ``--via`` options of one invocation; ``resolve()`` validates them with the config file."""
+
+    via: tuple[str, ...]
+    ssh_config: Path | None
+    winrm_password_file: Path | None
+    winrm_ca_file: Path | None
+    winrm_auth: str | None
+
+    def specs(self, config: dict[str, Any]) -> tuple[VantageSpec, ...]:
+        """The vantages: ``--via`` flags, else the config file's ``[[vantage]]`` tables. Pure validation."""
+        from adprep.errors import ConfigError
+        from adprep.vantage import vantages_from
+
+        tables = config.get("vantage", [])
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            raise ConfigError(
+                "'vantage' in the config file must be a list of tables ([[vantage]])",
+                hint="See the README example.",
+            )
+        return vantages_from(self.via, tables)
+
+    def relay(
+        self, config: dict[str, Any], specs: tuple[VantageSpec, ...], *, concurrency: int = 256
+    ) -> RelayOptions:
+        """How to reach the relays; reads the WinRM password (file, ADPREP_WINRM_PASSWORD, prompt) only
+        when a WinRM vantage is named, so call it after every other input is checked."""
+        from adprep import config as cfg
+        from adprep.errors import InputError
+        from adprep.secrets import read_secret
+        from adprep.transport.vantages import RelayOptions
+
+        relay = cfg.section(config, "relay")
+        ssh_config = self.ssh_config or _opt_path(relay.get("ssh_config"))
+        if ssh_config is not None and not ssh_config.is_file():
+            raise InputError(
+                f"The SSH config file {ssh_config} does not exist", hint="Check the --ssh-config path."
+            )
+        password = None
+        if any(s.kind in ("winrm", "winrms") for s in specs):
+            password = read_secret(
+                what="the WinRM password",
+                env_var="ADPREP_WINRM_PASSWORD",
+                file=self.winrm_password_file or _opt_path(relay.get("winrm_password_file")),
+                prompt=prompt_password,
+            )
+        ca = self.winrm_ca_file or _opt_path(relay.get("winrm_ca_file"))
+        return RelayOptions(
+            ssh_config=str(ssh_config) if ssh_config else None,
+            winrm_password=password,
+            winrm_auth=str(self.winrm_auth or relay.get("winrm_auth") or "ntlm"),
+            winrm_ca_file=str(ca) if ca else None,
+            concurrency=concurrency,
+        )
+
+
+def _opt_path(value: object) -> Path | None:
+    return Path(str(value)).expanduser() if value else None
+
+
+def vantage_options(func: F) -> F:
+    """--via (repeatable) and how to reach relays; the command gets ``via_options: ViaOptions``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["via_options"] = ViaOptions(**{k: kwargs.pop(k) for k in _VIA_KEYS})
+        return func(*args, **kwargs)
+
+    opts = [
+        click.option(
+            "--via",
+            multiple=True,
+            metavar="[LABEL=]URL",
+            help="Also (or instead) probe from another host, e.g. one in AD Connector's subnets: local, "
+            "ssh://[user@]host[:port], winrm://… or winrms://[user@]host[:port]; add ?subnet=CIDR to check "
+            "the relay stands in that subnet. Repeatable: all vantages run at once, one report. "
+            "Nothing is installed there (SSH needs python3 3.7+, WinRM PowerShell 5.1).",
+        ),
+        click.option(
+            "--ssh-config",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="An OpenSSH client config file for ssh:// vantages (default: yours, ~/.ssh/config).",
+        ),
+        click.option(
+            "--winrm-password-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File holding the WinRM password (else env ADPREP_WINRM_PASSWORD, else a prompt).",
+        ),
+        click.option(
+            "--winrm-ca-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="PEM CA bundle that signed the WinRM listener's certificate (winrms://).",
+        ),
+        click.option(
+            "--winrm-auth",
+            type=click.Choice(["ntlm", "kerberos"]),
+            help="WinRM authentication (default ntlm).",
+        ),
+    ]
+    decorated: Any = wrapper
+    for opt in reversed(opts):
+        decorated = opt(decorated)
+    return decorated  # type: ignore[no-any-return]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from adprep import requirements as req
 from adprep.transport.dns import DnsAnswer, DnsProto, query
+from adprep.transport.network import Network
 
 #: The SRV records adprep asks for, by key (the key is part of check ids).
 SRV_QUERIES: dict[str, str] = {
@@ -47,10 +48,10 @@ class DnsFacts:
         return next(v for v in self.views if v.server == server and v.proto == proto)
 
 
-async def collect_dns(domain: str, servers: Sequence[str], *, timeout: float) -> DnsFacts:
+async def collect_dns(net: Network, domain: str, servers: Sequence[str], *, timeout: float) -> DnsFacts:
     keys = [(s, p, k) for s in servers for p in PROTOS for k in SRV_QUERIES]
     answers = await asyncio.gather(
-        *(query(s, SRV_QUERIES[k].format(domain=domain), "SRV", p, timeout=timeout) for s, p, k in keys)
+        *(query(net, s, SRV_QUERIES[k].format(domain=domain), "SRV", p, timeout=timeout) for s, p, k in keys)
     )
     srv: dict[tuple[str, DnsProto], dict[str, DnsAnswer]] = {}
     for (s, p, k), a in zip(keys, answers, strict=True):
@@ -73,7 +74,7 @@ async def collect_dns(domain: str, servers: Sequence[str], *, timeout: float) ->
                     found[rec.target] = None
                     lookups.extend((s, p, rec.target, rdtype) for rdtype in ("A", "AAAA"))
         hosts[(s, p)] = found
-    answers_ = await asyncio.gather(*(query(s, h, t, p, timeout=timeout) for s, p, h, t in lookups))
+    answers_ = await asyncio.gather(*(query(net, s, h, t, p, timeout=timeout) for s, p, h, t in lookups))
     for (s, p, h, _), a in zip(lookups, answers_, strict=True):
         known = hosts[(s, p)][h]
         if a.outcome == "answer":

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from adprep.transport.route import source_address_for
+from adprep.transport.network import Network
 from adprep.transport.rpc import RPC_INTERFACES, EpmMapping, map_rpc_interface
-from adprep.transport.tcp import TcpProbe, probe_tcp
-from adprep.transport.udp import UdpExchange, exchange_udp
+from adprep.transport.tcp import TcpProbe
+from adprep.transport.udp import UdpExchange
 from adprep.wire.probes import ProbeAnswer, ProbeContext, probe_for
 
 Proto = Literal["tcp", "udp"]
@@ -75,25 +75,29 @@ def plan_port_jobs(
 
 
 async def collect_ports(
+    net: Network,
     jobs: Sequence[PortJob],
     *,
     context: ProbeContext,
     timeout: float,
-    concurrency: int,
     udp_retries: int = 2,
     rpc: bool = True,
+    mapper: RpcMapper | None = None,
     on_done: Callable[[], None] | None = None,
 ) -> PortFacts:
-    """Run the jobs with at most ``concurrency`` probes in flight."""
-    limit = asyncio.Semaphore(concurrency)
+    """Run the jobs from ``net``'s vantage, all at once (``net`` bounds how many are in flight).
+
+    The endpoint mapper is asked from the admin's host (``mapper``: shared by every vantage of a
+    run, so each DC is asked once) for the DCs whose TCP 135 answered this vantage; the ports it
+    names are then tested from this vantage.
+    """
 
     def done() -> None:
         if on_done is not None:
             on_done()
 
     async def tcp(address: str, port: int) -> TcpProbe:
-        async with limit:
-            result = await probe_tcp(address, port, timeout)
+        result = await net.tcp_connect(address, port, timeout=timeout)
         done()
         return result
 
@@ -102,18 +106,12 @@ async def collect_ports(
         if probe is None:
             done()
             return UdpProbeFact(job.address, job.port, None)
-        sent: list[bytes] = []
-
-        def request(attempt: int) -> bytes:
-            sent.append(probe.build(context))
-            return sent[-1]
-
-        async with limit:
-            exchange = await exchange_udp(
-                job.address, job.port, request, timeout=timeout, retries=udp_retries
-            )
+        # One request per attempt: a protocol may vary its id (Kerberos: a new random principal).
+        sent = [probe.build(context) for _ in range(udp_retries + 1)]
+        exchange = await net.udp_exchange(job.address, job.port, sent, timeout=timeout)
         done()
-        answer = probe.interpret(exchange.reply, sent[-1]) if exchange.reply is not None else None
+        request = sent[max(exchange.attempts, 1) - 1]
+        answer = probe.interpret(exchange.reply, request) if exchange.reply is not None else None
         return UdpProbeFact(job.address, job.port, exchange, answer)
 
     tcp_jobs = [j for j in jobs if j.proto == "tcp"]
@@ -130,29 +128,58 @@ async def collect_ports(
 
     rpc_facts: list[RpcFact] = []
     epm_targets = [p.address for p in tcp_results if p.port == 135 and p.outcome == "open"] if rpc else []
-    if epm_targets:
-        loop = asyncio.get_running_loop()
-        pairs = [(a, i) for a in epm_targets for i in RPC_INTERFACES]
-        with ThreadPoolExecutor(max_workers=min(64, len(pairs))) as pool:
-            mappings = await asyncio.gather(
-                *(
-                    loop.run_in_executor(pool, partial(map_rpc_interface, a, i, timeout=timeout))
-                    for a, i in pairs
-                )
-            )
-        ports = sorted({(a, m.port) for (a, _), m in zip(pairs, mappings, strict=True) if m.port is not None})
+    mappings = await (mapper or RpcMapper(timeout))(epm_targets) if epm_targets else []
+    if mappings:
+        ports = sorted({(a, m.port) for a, m in mappings if m.port is not None})
         probed = dict(zip(ports, await asyncio.gather(*(tcp(a, p) for a, p in ports)), strict=True))
         rpc_facts = [
-            RpcFact(a, m, probed.get((a, m.port)) if m.port is not None else None)
-            for (a, _), m in zip(pairs, mappings, strict=True)
+            RpcFact(a, m, probed.get((a, m.port)) if m.port is not None else None) for a, m in mappings
         ]
-    sources = {address: source_address_for(address) for address in dict.fromkeys(j.address for j in jobs)}
+    addresses = list(dict.fromkeys(j.address for j in jobs))
+    sources = dict(
+        zip(addresses, await asyncio.gather(*(net.source_address(a) for a in addresses)), strict=True)
+    )
     return PortFacts(
         tcp=tuple(tcp_results),
         udp=tuple(udp_results) + tuple(no_probe),
         rpc=tuple(rpc_facts),
         sources=sources,
     )
+
+
+async def map_rpc_endpoints(addresses: Sequence[str], *, timeout: float) -> list[tuple[str, EpmMapping]]:
+    """Ask each address's endpoint mapper (from this host) where the DC's RPC interfaces listen."""
+    if not addresses:
+        return []
+    loop = asyncio.get_running_loop()
+    pairs = [(a, i) for a in addresses for i in RPC_INTERFACES]
+    with ThreadPoolExecutor(max_workers=min(64, len(pairs))) as pool:
+        found = await asyncio.gather(
+            *(loop.run_in_executor(pool, partial(map_rpc_interface, a, i, timeout=timeout)) for a, i in pairs)
+        )
+    return [(a, m) for (a, _), m in zip(pairs, found, strict=True)]
+
+
+class RpcMapper:
+    """Endpoint-mapper answers per DC, asked once from this host however many vantages want them."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._known: dict[str, asyncio.Future[list[EpmMapping]]] = {}
+
+    async def __call__(self, addresses: Sequence[str]) -> list[tuple[str, EpmMapping]]:
+        wanted = list(dict.fromkeys(addresses))
+        missing = [a for a in wanted if a not in self._known]
+        if missing:
+            loop = asyncio.get_running_loop()
+            for a in missing:
+                self._known[a] = loop.create_future()
+            by_address: dict[str, list[EpmMapping]] = {a: [] for a in missing}
+            for a, m in await map_rpc_endpoints(missing, timeout=self._timeout):
+                by_address[a].append(m)
+            for a in missing:
+                self._known[a].set_result(by_address[a])
+        return [(a, m) for a in wanted for m in await self._known[a]]
 
 
 def _has_builder(port: int, context: ProbeContext) -> bool:

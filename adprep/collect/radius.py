@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from adprep.secrets import Secret
+from adprep.transport.network import Network
 from adprep.transport.radius import RadiusExchange, exchange
 from adprep.wire import mschap
 from adprep.wire.radius import (
@@ -124,6 +125,7 @@ def _probe_facts(
 
 
 async def collect_radius(
+    net: Network,
     servers: Sequence[str],
     *,
     port: int,
@@ -133,7 +135,6 @@ async def collect_radius(
     password: Secret | None,
     timeout: float,
     retries: int,
-    bind: str | None = None,
 ) -> RadiusFacts:
     """Probe every server at once: the run takes one server's worst case, not the sum."""
     secret_bytes = secret.reveal().encode("utf-8")
@@ -144,7 +145,7 @@ async def collect_radius(
     async def one(server: str) -> RadiusProbe:
         login = build_login(protocol, user, password_text, secret_bytes)
         result = await exchange(
-            server, port, login.request, secret_bytes, timeout=timeout, retries=retries, bind=bind
+            net, server, port, login.request, secret_bytes, timeout=timeout, retries=retries
         )
         return _probe_facts(result, login, protocol, user, real_login)
 

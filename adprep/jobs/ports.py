@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adprep import requirements as req
 from adprep.checks.ports import check_rpc_interface, check_tcp_port, check_udp_port
-from adprep.collect.ports import PortFacts, collect_ports, plan_port_jobs
+from adprep.collect.ports import PortFacts, RpcMapper, collect_ports, plan_port_jobs
 from adprep.errors import InputError
+from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report
 from adprep.runner import build_report, make_vantage, now
+from adprep.transport.network import Network
+from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout
+from adprep.vantage import VantageSpec
 from adprep.wire.probes import ProbeContext
 
 
@@ -31,6 +35,9 @@ class PortsSettings:
     concurrency: int = 256
     vantage: str | None = None
     profile: str | None = None
+    vantages: tuple[VantageSpec, ...] = ()
+    """Where to probe from (``--via``); empty: this host only."""
+    relay: RelayOptions = field(default_factory=RelayOptions)
 
 
 def ports_settings(
@@ -44,6 +51,8 @@ def ports_settings(
     vantage: str | None,
     domain: str | None = None,
     rpc: bool = True,
+    vantages: Sequence[VantageSpec] = (),
+    relay: RelayOptions | None = None,
 ) -> PortsSettings:
     """Validate and combine the inputs: a profile's ports, or explicit lists (which win)."""
     if not targets:
@@ -68,6 +77,8 @@ def ports_settings(
         concurrency=check_concurrency(concurrency),
         vantage=vantage,
         profile=chosen.name if chosen else None,
+        vantages=tuple(vantages),
+        relay=relay or RelayOptions(concurrency=concurrency),
     )
 
 
@@ -77,14 +88,18 @@ PLACEHOLDER_DOMAIN = "adprep-probe.invalid"
 
 
 async def collect_port_facts(
-    settings: PortsSettings, *, on_done: Callable[[], None] | None = None
+    net: Network,
+    settings: PortsSettings,
+    *,
+    mapper: RpcMapper | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> PortFacts:
+    """Every port of every target, probed from ``net``'s vantage."""
     jobs = plan_port_jobs(settings.targets, settings.tcp, settings.udp)
     context = ProbeContext(domain=settings.domain or PLACEHOLDER_DOMAIN)
     return await collect_ports(
-        jobs, context=context, timeout=settings.timeout, concurrency=settings.concurrency, rpc=settings.rpc,
-        on_done=on_done,
-    )  # fmt: skip
+        net, jobs, context=context, timeout=settings.timeout, rpc=settings.rpc, mapper=mapper, on_done=on_done
+    )
 
 
 def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckResult]:
@@ -108,16 +123,33 @@ def _port_key(check_id: str) -> tuple[int, str]:
 
 
 def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = None) -> Report:
-    """Probe every target and port concurrently and return the report."""
+    """Probe every target and port concurrently, from every vantage at once, and return the report."""
     started = now()
-    facts = asyncio.run(collect_port_facts(settings, on_done=on_done))
+    results, run = asyncio.run(_ports(settings, on_done))
     return build_report(
         "ports",
         started_at=started,
         targets=settings.targets,
-        results=check_port_facts(settings, facts),
-        vantage=make_vantage(settings.vantage, facts.sources or {}),
+        results=results,
+        vantage=make_vantage(settings.vantage, run.local_sources()),
+        vantages=run.vantages(),
     )
+
+
+async def _ports(
+    settings: PortsSettings, on_done: Callable[[], None] | None
+) -> tuple[list[CheckResult], VantageRun]:
+    mapper = RpcMapper(settings.timeout)
+    async with vantage_run(settings.vantages, settings.relay, label=settings.vantage) as run:
+        per_vantage = await run.each(
+            lambda net: collect_port_facts(net, settings, mapper=mapper, on_done=on_done)
+        )
+    results: list[CheckResult] = []
+    for label, facts in per_vantage:
+        run.add_sources(label, facts.sources or {})
+        results.extend(run.tag(label, check_port_facts(settings, facts)))
+    results.extend(run.vantage_results(results))
+    return results, run
 
 
 def probe_count(settings: PortsSettings) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,14 +20,19 @@ from adprep.ad.names import check_password, validate_domain_fqdn, validate_servi
 from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
 from adprep.checks.ports import check_client_sites
 from adprep.collect.dns import collect_dns
+from adprep.collect.ports import RpcMapper
 from adprep.errors import InputError
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
+from adprep.jobs.radius import radius_results
+from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.runner import build_report, could_not_run, make_vantage, now
 from adprep.secrets import Secret
 from adprep.transport.ldap import LdapMode
 from adprep.transport.tcp import probe_tcp
+from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout, parse_address
+from adprep.vantage import VantageSpec
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class PreflightSettings:
     vantage: str | None = None
     radius: Any = None
     """RADIUS settings (adprep.jobs.radius) when the MFA checks should run too."""
+    vantages: tuple[VantageSpec, ...] = ()
+    """Where the network probes run from (``--via``); empty: this host only."""
+    relay: RelayOptions = field(default_factory=RelayOptions)
     input_results: tuple[CheckResult, ...] = field(default=())
     """Warnings found while validating the inputs (e.g. a password the console would reject)."""
 
@@ -92,6 +101,8 @@ def preflight_settings(
     concurrency: int = 256,
     vantage: str | None = None,
     radius: Any = None,
+    vantages: Sequence[VantageSpec] = (),
+    relay: RelayOptions | None = None,
 ) -> PreflightSettings:
     """Check every input the way AWS's API does, and stricter where AWS accepts what then fails."""
     if not domain:
@@ -156,6 +167,8 @@ def preflight_settings(
         vantage=vantage,
         radius=radius,
         input_results=tuple(notes),
+        vantages=tuple(vantages),
+        relay=relay or RelayOptions(concurrency=checked_concurrency),
     )
 
 
@@ -254,20 +267,33 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
 
 async def _preflight(
     settings: PreflightSettings, on_stage: Callable[[str], None]
-) -> tuple[list[CheckResult], dict[str, str | None]]:
+) -> tuple[list[CheckResult], VantageRun]:
+    async with vantage_run(settings.vantages, settings.relay, label=settings.vantage) as run:
+        results = await _preflight_from(run, settings, on_stage)
+    results.extend(run.vantage_results(results))
+    return results, run
+
+
+async def _preflight_from(
+    run: VantageRun, settings: PreflightSettings, on_stage: Callable[[str], None]
+) -> list[CheckResult]:
     results: list[CheckResult] = list(settings.input_results)
-    radius_task = (
-        asyncio.create_task(asyncio.to_thread(_radius_results, settings)) if settings.radius else None
-    )
+    radius_task = asyncio.create_task(radius_results(run, settings.radius)) if settings.radius else None
     on_stage("DNS")
-    dns_facts = await collect_dns(settings.domain, settings.dns_ips, timeout=settings.timeout)
-    results.extend(check_dns(dns_facts))
-    dcs = _dc_list(discovered_dcs(dns_facts), settings.extra_dcs)
+    found: list[DiscoveredDc] = []
+    for label, dns_facts in await run.each(
+        lambda net: collect_dns(net, settings.domain, settings.dns_ips, timeout=settings.timeout)
+    ):
+        results.extend(run.tag(label, check_dns(dns_facts)))
+        found.extend(discovered_dcs(dns_facts))
+    dcs = _dc_list(found, settings.extra_dcs)
     results.append(_dcs_result(dcs, settings))
+    if run.named:
+        results.append(_directory_vantage_note())
     if not dcs:
         if radius_task is not None:
-            results.extend((await radius_task)[0])
-        return results, {}
+            results.extend(await radius_task)
+        return results
 
     on_stage("ports and directory")
     profile = req.PORT_PROFILES[settings.profile]
@@ -283,18 +309,30 @@ async def _preflight(
         profile=profile.name,
     )
     ldap_port = 636 if settings.ldap_mode == "ldaps" else 389
-    port_task = asyncio.create_task(collect_port_facts(ports))
+    mapper = RpcMapper(settings.timeout)
+    port_task = asyncio.create_task(run.each(lambda net: collect_port_facts(net, ports, mapper=mapper)))
+    # The directory and service-account checks run from this host, whatever the vantages.
     first = await _first_ldap_dc(dcs, ldap_port, settings.timeout)
     directory_task = asyncio.create_task(asyncio.to_thread(_directory_results, settings, first))
-    port_facts = await port_task
-    port_results = check_port_facts(ports, port_facts)
+    ldap_open: set[str] = set()
+    local_ran = False
+    for label, port_facts in await port_task:
+        port_results = check_port_facts(ports, port_facts)
+        run.add_sources(label, port_facts.sources or {})
+        results.extend(run.tag(label, port_results))
+        results.extend(run.tag(label, check_client_sites(port_facts.udp, who=_who(run, label))))
+        opened = {
+            r.target
+            for r in port_results
+            if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
+        }
+        if not run.vantage(label).remote:
+            ldap_open |= {t for t in opened if t}
+            local_ran = True
+        elif not local_ran:
+            ldap_open |= {t for t in opened if t}
     # Every other DC's clock too (the first DC's comes with the directory checks), read from the
     # DCs whose LDAP port answered, while the directory checks are still running.
-    ldap_open = {
-        r.target
-        for r in port_results
-        if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
-    }
     others = [d for d in dcs if first is None or d.address != first.address]
     skews = await asyncio.gather(
         *(
@@ -303,8 +341,6 @@ async def _preflight(
             if d.address in ldap_open
         )
     )
-    results.extend(port_results)
-    results.extend(check_client_sites(port_facts.udp))
     results.extend(await directory_task)
     results.extend(skews)
     results.extend(
@@ -319,12 +355,25 @@ async def _preflight(
         for d in others
         if d.address not in ldap_open
     )
-    sources = dict(port_facts.sources or {})
     if radius_task is not None:
-        radius_results, radius_sources = await radius_task
-        results.extend(radius_results)
-        sources.update(radius_sources)
-    return results, sources
+        results.extend(await radius_task)
+    return results
+
+
+def _who(run: VantageRun, label: str) -> str:
+    """How a site check names the vantage: this host, or the vantage's label."""
+    return f"{label}'s address" if run.named and run.vantage(label).remote else "This host's address"
+
+
+def _directory_vantage_note() -> CheckResult:
+    return CheckResult(
+        "vantage.directory_checks",
+        Status.SKIP,
+        "Directory and service-account checks ran from this host only, not from the other vantages",
+        {"host": socket.gethostname()},
+        remedy="LDAP binds and the Kerberos login need the service account's password, which never leaves "
+        "this host; the relays prove the network path (DNS, ports, CLDAP, Kerberos, RADIUS).",
+    )
 
 
 def _time_skew(dc: _Dc, timeout: float) -> CheckResult:
@@ -338,19 +387,14 @@ def _time_skew(dc: _Dc, timeout: float) -> CheckResult:
     )
 
 
-def _radius_results(settings: PreflightSettings) -> tuple[list[CheckResult], dict[str, str | None]]:
-    from adprep.jobs.radius import radius_results
-
-    return radius_results(settings.radius)
-
-
 def run_preflight(settings: PreflightSettings, *, on_stage: Callable[[str], None] | None = None) -> Report:
     started = now()
-    results, sources = asyncio.run(_preflight(settings, on_stage or (lambda _: None)))
+    results, run = asyncio.run(_preflight(settings, on_stage or (lambda _: None)))
     return build_report(
         "preflight",
         started_at=started,
         targets=(settings.domain, *settings.dns_ips),
         results=results,
-        vantage=make_vantage(settings.vantage, sources),
+        vantage=make_vantage(settings.vantage, run.local_sources()),
+        vantages=run.vantages(),
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adprep import requirements as req
 from adprep.checks.radius import (
@@ -18,11 +19,15 @@ from adprep.checks.radius import (
     probe_check_id,
     server_problem,
 )
-from adprep.collect.radius import collect_radius
+from adprep.collect.radius import RadiusFacts, collect_radius
 from adprep.errors import InputError
+from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now
 from adprep.secrets import Secret
+from adprep.transport.network import Network
+from adprep.transport.vantages import RelayOptions
+from adprep.vantage import VantageSpec
 from adprep.wire.radius import MAX_PASSWORD_LEN
 
 #: Sanity bounds for the probe itself (the ds API's limits are checks, not input errors).
@@ -39,9 +44,11 @@ class RadiusSettings:
     user: str = req.RADIUS_PROBE_USER
     password: Secret | None = None
     """The real user's password (``--user``); None sends AWS's ``fakeusername`` with a random one."""
-    source: str | None = None
-    """Bind the probe to this local address."""
     vantage: str | None = None
+    vantages: tuple[VantageSpec, ...] = ()
+    """Where to probe from (``--via``); empty: this host only."""
+    relay: RelayOptions = field(default_factory=RelayOptions)
+    """How to reach relays; ``relay.source`` binds this host's probes to a local address."""
 
 
 def radius_settings(
@@ -57,6 +64,8 @@ def radius_settings(
     password: Secret | None = None,
     source: str | None = None,
     vantage: str | None = None,
+    vantages: Sequence[VantageSpec] = (),
+    relay: RelayOptions | None = None,
 ) -> RadiusSettings:
     """Refuse what cannot even be probed (InputError); the ds API's limits become checks later."""
     cleaned = tuple(dict.fromkeys(s.strip() for s in servers if s.strip()))
@@ -104,29 +113,37 @@ def radius_settings(
         probe=probe,
         user=user or req.RADIUS_PROBE_USER,
         password=password,
-        source=source,
         vantage=vantage,
+        vantages=tuple(vantages),
+        relay=dataclasses.replace(relay or RelayOptions(), source=source),
     )
 
 
 def run_radius(settings: RadiusSettings) -> Report:
-    """Check the settings, probe every valid server concurrently (unless told not to), report."""
+    """Check the settings, probe every valid server from every vantage concurrently, report."""
     started = now()
-    results, sources = radius_results(settings)
+    results, run = asyncio.run(_radius(settings))
     return build_report(
         "radius",
         started_at=started,
         targets=settings.mfa.servers,
         results=results,
-        vantage=make_vantage(settings.vantage, sources),
+        vantage=make_vantage(settings.vantage, run.local_sources()),
+        vantages=run.vantages(),
     )
 
 
-def radius_results(settings: RadiusSettings) -> tuple[list[CheckResult], dict[str, str | None]]:
-    """The RADIUS checks and, per server, the source address the probe left from (for preflight too)."""
+async def _radius(settings: RadiusSettings) -> tuple[list[CheckResult], VantageRun]:
+    async with vantage_run(settings.vantages, settings.relay, label=settings.vantage) as run:
+        results = await radius_results(run, settings)
+    results.extend(run.vantage_results(results))
+    return results, run
+
+
+async def radius_results(run: VantageRun, settings: RadiusSettings) -> list[CheckResult]:
+    """The RADIUS checks: the settings once, the probes from every vantage of ``run`` (preflight's too)."""
     mfa = settings.mfa
     results: list[CheckResult] = check_settings(mfa)
-    sources: dict[str, str | None] = {}
     probeable = [s for s in mfa.servers if server_problem(s) is None]
     skip_reason: str | None = None
     if not settings.probe:
@@ -134,24 +151,28 @@ def radius_results(settings: RadiusSettings) -> tuple[list[CheckResult], dict[st
     elif mfa.protocol not in req.RADIUS_PROTOCOLS:
         skip_reason = f"the protocol {mfa.protocol!r} is not one AD Connector supports"
     if skip_reason is None and mfa.secret is not None:
-        facts = asyncio.run(
-            collect_radius(
+        secret = mfa.secret
+
+        async def probe(net: Network) -> RadiusFacts:
+            return await collect_radius(
+                net,
                 probeable,
                 port=mfa.port,
                 protocol=mfa.protocol,
-                secret=mfa.secret,
+                secret=secret,
                 user=settings.user,
                 password=settings.password,
                 timeout=mfa.timeout,
                 retries=mfa.retries,
-                bind=settings.source,
             )
-        )
-        for probe in facts.probes:
-            results.append(check_probe(probe))
-            results.append(check_message_authenticator(probe))
-            sources[probe.server] = probe.exchange.source
-        results.append(check_client_registration(facts.probes, bind=settings.source))
+
+        for label, facts in await run.each(probe):
+            found: list[CheckResult] = []
+            for p in facts.probes:
+                found += [check_probe(p), check_message_authenticator(p)]
+            found.append(check_client_registration(facts.probes, bind=settings.relay.source))
+            run.add_sources(label, {p.server: p.exchange.source for p in facts.probes})
+            results.extend(run.tag(label, found))
         skipped = [s for s in mfa.servers if s not in probeable]
         reason = "not a valid IP address or DNS name"
     else:
@@ -167,4 +188,4 @@ def radius_results(settings: RadiusSettings) -> tuple[list[CheckResult], dict[st
                 target=server,
             )
         )
-    return results, sources
+    return results

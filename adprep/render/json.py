@@ -26,6 +26,7 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
             "source_addresses": dict(report.vantage.source_addresses),
             "note": Vantage.NOTE,
         },
+        **({"vantages": [_vantage(v) for v in report.vantages]} if report.vantages else {}),
         "targets": list(report.targets),
         "summary": {
             "pass": summary.passed,
@@ -43,6 +44,7 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
                 "facts": dict(r.facts),
                 "remedy": r.remedy,
                 "adc_error": r.adc_error,
+                **({"vantage": r.vantage} if r.vantage is not None else {}),
             }
             for r in report.results
         ],
@@ -50,6 +52,18 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
     if exit_status is not None:
         data["exit_status"] = exit_status
     return data
+
+
+def _vantage(v: Vantage) -> dict[str, Any]:
+    return {
+        "label": v.label,
+        "via": v.via,
+        "host": v.host,
+        "subnet": v.subnet,
+        "source_addresses": dict(v.source_addresses),
+        "relay": dict(v.relay) or None,
+        "error": v.error,
+    }
 
 
 def render_json(report: Report, *, exit_status: int | None = None) -> str:

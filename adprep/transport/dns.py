@@ -1,15 +1,16 @@
 """DNS queries asked of one given server, over UDP or TCP, as AD Connector asks them.
 
 Not the local resolver: AD Connector sends its SRV queries to the DNS IPs the user gives, so adprep
-does too (dnspython's query functions, one server, one transport). Outcomes are facts: an answer,
+does too (dnspython's message codec, one server, one transport, from any vantage). Outcomes are facts: an answer,
 NXDOMAIN, no data, a refusal or server failure, or silence.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Literal
+
+from adprep.transport.network import Network
 
 DnsProto = Literal["udp", "tcp"]
 DnsOutcome = Literal["answer", "nxdomain", "nodata", "refused", "servfail", "timeout", "unreachable", "error"]
@@ -42,41 +43,59 @@ class DnsAnswer:
     detail: str | None = None
 
 
-async def query(server: str, qname: str, rdtype: str, proto: DnsProto, *, timeout: float) -> DnsAnswer:
-    """Ask ``server`` for ``qname``/``rdtype`` over ``proto``, once, within ``timeout`` seconds."""
-    import dns.asyncquery
+async def query(
+    net: Network, server: str, qname: str, rdtype: str, proto: DnsProto, *, timeout: float
+) -> DnsAnswer:
+    """Ask ``server`` for ``qname``/``rdtype`` over ``proto``, once, within ``timeout`` seconds.
+
+    The query is built and the answer parsed here (dnspython's message codec); ``net`` only carries
+    the bytes, from this host or from a relay.
+    """
     import dns.exception
     import dns.message
     import dns.rcode
     import dns.rdatatype
 
     request = dns.message.make_query(qname, rdtype)
-    started = time.perf_counter()
+    wire = request.to_wire()
 
-    def answer(outcome: DnsOutcome, **kw: object) -> DnsAnswer:
-        elapsed = round((time.perf_counter() - started) * 1000, 2)
+    def answer(outcome: DnsOutcome, elapsed: float, **kw: object) -> DnsAnswer:
         return DnsAnswer(server, proto, qname, rdtype, outcome, elapsed, **kw)  # type: ignore[arg-type]
 
+    if proto == "udp":
+        u = await net.udp_exchange(server, 53, [wire], timeout=timeout)
+        outcome: str = u.outcome
+        elapsed, data, errno_name = u.elapsed_ms, u.reply, u.errno_name
+    else:
+        # RFC 1035 §4.2.2: over TCP, a message is preceded by its length in two bytes.
+        t = await net.tcp_exchange(
+            server, 53, [len(wire).to_bytes(2, "big") + wire], framing="u16", timeout=timeout
+        )
+        outcome, elapsed, errno_name = t.outcome, t.elapsed_ms, t.errno_name
+        data = t.replies[0][2:] if t.replies else None
+    if outcome in ("silent", "timeout"):
+        return answer("timeout", elapsed, detail=f"no answer within {timeout:g} s")
+    if outcome == "refused":
+        return answer("unreachable", elapsed, detail="connection refused")
+    if outcome == "closed":
+        return answer("unreachable", elapsed, detail="the server closed the connection without answering")
+    if data is None:
+        return answer("unreachable", elapsed, detail=f"cannot send to {server} ({errno_name})")
     try:
-        if proto == "udp":
-            response = await dns.asyncquery.udp(request, server, timeout=timeout, raise_on_truncation=False)
-        else:
-            response = await dns.asyncquery.tcp(request, server, timeout=timeout)
-    except dns.exception.Timeout:
-        return answer("timeout", detail=f"no answer within {timeout:g} s")
-    except ConnectionRefusedError:
-        return answer("unreachable", detail="connection refused")
-    except (OSError, EOFError) as e:
-        return answer("unreachable", detail=f"{type(e).__name__}: {e}")
-    except dns.exception.DNSException as e:
-        return answer("error", detail=f"malformed answer: {e}")
+        response = dns.message.from_wire(data)
+    except (dns.exception.DNSException, ValueError) as e:
+        return answer("error", elapsed, detail=f"malformed answer: {e}")
+    if not request.is_response(response):
+        return answer(
+            "error", elapsed, detail="malformed answer: a DNS message that does not answer this query"
+        )
     rcode = response.rcode()
     if rcode == dns.rcode.NXDOMAIN:
-        return answer("nxdomain")
+        return answer("nxdomain", elapsed)
     if rcode == dns.rcode.REFUSED:
-        return answer("refused", detail="the server refused the query")
+        return answer("refused", elapsed, detail="the server refused the query")
     if rcode != dns.rcode.NOERROR:
-        return answer("servfail", detail=dns.rcode.to_text(rcode))
+        return answer("servfail", elapsed, detail=dns.rcode.to_text(rcode))
     srv: list[SrvRecord] = []
     addresses: list[str] = []
     want = dns.rdatatype.from_text(rdtype)
@@ -97,5 +116,5 @@ async def query(server: str, qname: str, rdtype: str, proto: DnsProto, *, timeou
         for rd in rrset
     )
     if not srv and not addresses:
-        return answer("nodata", glue=glue)
-    return answer("answer", srv=tuple(srv), addresses=tuple(addresses), glue=glue)
+        return answer("nodata", elapsed, glue=glue)
+    return answer("answer", elapsed, srv=tuple(srv), addresses=tuple(addresses), glue=glue)

@@ -1,22 +1,21 @@
-"""The RADIUS UDP loop: send an Access-Request, retransmit, receive, verify; facts, not exceptions.
+"""The RADIUS exchange: send an Access-Request, retransmit, receive, verify; facts, not exceptions.
 
 adprep owns this loop instead of using pyrad's client because pyrad drops a reply whose
 authenticator does not verify and keeps waiting, so a wrong shared secret would look like silence.
-Here every datagram is looked at: a reply signed with another secret is ``bad_authenticator``,
-silence is ``no_response``, and an ICMP port unreachable (reported on a *connected* UDP socket as
-ECONNREFUSED) is ``closed``.
+Here the reply is looked at: one signed with another secret is ``bad_authenticator``, one that is
+not a RADIUS reply to this request is ``malformed``, silence is ``no_response``, and an ICMP port
+unreachable (reported on a *connected* UDP socket as ECONNREFUSED) is ``closed``. The datagrams go
+through a :class:`~adprep.transport.network.Network`, so the same code judges a probe sent from a
+relay in AD Connector's subnets; the shared secret stays on this host.
 """
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import socket
-import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from adprep.errors import WireFormatError
+from adprep.transport.network import Network
 from adprep.wire.radius import (
     AccessRequest,
     Code,
@@ -28,7 +27,15 @@ from adprep.wire.radius import (
 )
 
 RadiusOutcome = Literal[
-    "accept", "reject", "challenge", "bad_authenticator", "no_response", "closed", "unresolved", "error"
+    "accept",
+    "reject",
+    "challenge",
+    "bad_authenticator",
+    "malformed",
+    "no_response",
+    "closed",
+    "unresolved",
+    "error",
 ]
 
 _OUTCOME_BY_CODE: dict[int, RadiusOutcome] = {
@@ -60,16 +67,12 @@ class RadiusExchange:
     errno_name: str | None = None
     discarded: int = 0
     """Datagrams ignored: malformed, or for another identifier."""
-
-
-async def _resolve(server: str, port: int) -> tuple[int, str]:
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(server, port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP)
-    family, _, _, _, sockaddr = infos[0]
-    return int(family), str(sockaddr[0])
+    detail: str | None = None
+    """What was wrong with a ``malformed`` reply."""
 
 
 async def exchange(
+    net: Network,
     server: str,
     port: int,
     request: AccessRequest,
@@ -77,79 +80,44 @@ async def exchange(
     *,
     timeout: float,
     retries: int,
-    bind: str | None = None,
 ) -> RadiusExchange:
-    """Send ``request`` to ``server``:``port``, retransmitting ``retries`` times, ``timeout`` s apart.
+    """Send ``request`` to ``server``:``port`` from ``net``'s vantage, retransmitting ``retries`` times,
+    ``timeout`` s apart, and judge the first datagram back here (the secret never leaves this host).
 
     RFC 5080 §2.2.1: a retransmission keeps the identifier and the Request Authenticator, so a late
-    reply to the first copy still matches. The first reply with our identifier ends the exchange.
+    reply to the first copy still matches.
     """
-    loop = asyncio.get_running_loop()
-    started = time.perf_counter()
+    attempts = [request.data] * (retries + 1)
+    x = await net.udp_exchange(server, port, attempts, timeout=timeout * (retries + 1), interval=timeout)
 
-    def elapsed() -> float:
-        return round((time.perf_counter() - started) * 1000, 2)
+    def result(outcome: RadiusOutcome, **kw: Any) -> RadiusExchange:
+        return RadiusExchange(server, port, outcome, x.elapsed_ms, x.attempts, address=x.peer, source=x.source,
+                              errno_name=x.errno_name, **kw)  # fmt: skip
 
+    if x.outcome != "reply":
+        return result(_OUTCOME_BY_UDP[x.outcome])
+    data = x.reply or b""
     try:
-        family, address = await _resolve(server, port)
-    except (OSError, UnicodeError) as e:
-        name = getattr(e, "strerror", None) or type(e).__name__
-        return RadiusExchange(server, port, "unresolved", elapsed(), 0, errno_name=str(name))
+        reply = decode_packet(data)
+    except WireFormatError as e:
+        return result("malformed", detail=e.sentence())
+    if reply.identifier != request.identifier or reply.code not in _OUTCOME_BY_CODE:
+        return result(
+            "malformed",
+            detail=f"a RADIUS packet with code {reply.code} and identifier {reply.identifier}, not a reply "
+            "to this request",
+        )
+    signed = verify_response_authenticator(data, request.authenticator, secret)
+    return result(
+        _OUTCOME_BY_CODE[reply.code] if signed else "bad_authenticator",
+        reply=reply,
+        message_authenticator=verify_message_authenticator(data, request.authenticator, secret),
+    )
 
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setblocking(False)
-    attempts = 0
-    discarded = 0
-    source: str | None = None
-    try:
-        if bind:
-            sock.bind((bind, 0))
-        # A connected UDP socket: the kernel filters replies to this peer and reports ICMP errors.
-        sock.connect((address, port))
-        source = str(sock.getsockname()[0])
-        for _ in range(retries + 1):
-            attempts += 1
-            await loop.sock_sendall(sock, request.data)
-            deadline = loop.time() + timeout
-            try:
-                async with asyncio.timeout_at(deadline):
-                    while True:
-                        data = await loop.sock_recv(sock, 4096)
-                        try:
-                            reply = decode_packet(data)
-                        except WireFormatError:
-                            discarded += 1
-                            continue
-                        if reply.identifier != request.identifier or reply.code not in _OUTCOME_BY_CODE:
-                            discarded += 1
-                            continue
-                        signed = verify_response_authenticator(data, request.authenticator, secret)
-                        return RadiusExchange(
-                            server,
-                            port,
-                            _OUTCOME_BY_CODE[reply.code] if signed else "bad_authenticator",
-                            elapsed(),
-                            attempts,
-                            address=address,
-                            source=source,
-                            reply=reply,
-                            message_authenticator=verify_message_authenticator(
-                                data, request.authenticator, secret
-                            ),
-                            discarded=discarded,
-                        )
-            except TimeoutError:
-                continue
-        return RadiusExchange(
-            server, port, "no_response", elapsed(), attempts, address, source, discarded=discarded
-        )
-    except ConnectionRefusedError:
-        # ICMP port unreachable: the host is there, nothing listens on this UDP port.
-        return RadiusExchange(
-            server, port, "closed", elapsed(), attempts, address, source, errno_name="ECONNREFUSED"
-        )
-    except OSError as e:
-        name = errno.errorcode.get(e.errno or 0, str(e.errno))
-        return RadiusExchange(server, port, "error", elapsed(), attempts, address, source, errno_name=name)
-    finally:
-        sock.close()
+
+_OUTCOME_BY_UDP: dict[str, RadiusOutcome] = {
+    "silent": "no_response",
+    "refused": "closed",
+    "unresolved": "unresolved",
+    "error": "error",
+}

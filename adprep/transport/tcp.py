@@ -6,8 +6,11 @@ import asyncio
 import errno
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from adprep.wire.relay import Framing
 
 TcpOutcome = Literal["open", "refused", "timeout", "error"]
 
@@ -58,3 +61,87 @@ async def probe_tcp(address: str, port: int, timeout: float, *, bind: str | None
         return TcpProbe(address, port, "error", elapsed(), errno_name=name)
     finally:
         sock.close()
+
+
+TcpExchangeOutcome = Literal["reply", "refused", "timeout", "closed", "error"]
+#: The largest framed reply adprep reads (a hostile peer cannot make it hoard memory).
+MAX_FRAMED_REPLY = 1 << 20
+
+
+@dataclass(frozen=True)
+class TcpExchange:
+    """What a request/response conversation over one TCP connection saw."""
+
+    address: str
+    port: int
+    outcome: TcpExchangeOutcome
+    elapsed_ms: float
+    replies: tuple[bytes, ...] = ()
+    """One framed reply per message sent, framing bytes included (fewer when it ended early)."""
+    errno_name: str | None = None
+    source: str | None = None
+
+
+async def exchange_tcp(
+    address: str, port: int, messages: Sequence[bytes], *, framing: Framing, timeout: float
+) -> TcpExchange:
+    """Connect, then for each message send it and read one framed reply, all within ``timeout``.
+
+    Framings as in :mod:`adprep.wire.relay`: ``u16`` (DNS over TCP), ``u32`` (Kerberos over TCP),
+    ``dcerpc`` (fragments up to the last one).
+    """
+    started = time.perf_counter()
+    replies: list[bytes] = []
+    source: list[str] = []
+
+    def result(outcome: TcpExchangeOutcome, errno_name: str | None = None) -> TcpExchange:
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        return TcpExchange(
+            address, port, outcome, elapsed, tuple(replies), errno_name, source[0] if source else None
+        )
+
+    async def converse() -> None:
+        reader, writer = await asyncio.open_connection(address, port)
+        try:
+            source.append(str(writer.get_extra_info("sockname")[0]))
+            for message in messages:
+                writer.write(message)
+                await writer.drain()
+                replies.append(await read_framed(reader, framing))
+        finally:
+            writer.close()
+
+    try:
+        async with asyncio.timeout(timeout):
+            await converse()
+        return result("reply")
+    except TimeoutError:
+        return result("timeout")
+    except ConnectionRefusedError:
+        return result("refused", "ECONNREFUSED")
+    except asyncio.IncompleteReadError:
+        return result("closed")
+    except ValueError:
+        return result("error", "EMSGSIZE")
+    except OSError as e:
+        return result("error", errno.errorcode.get(e.errno or 0, str(e.errno)))
+
+
+async def read_framed(reader: asyncio.StreamReader, framing: Framing) -> bytes:
+    """One framed reply; ValueError when its length is out of bounds."""
+    if framing == "dcerpc":
+        # C706 §12.6: frag_length (bytes 8-9, little-endian) covers the fragment; PFC_LAST_FRAG ends it.
+        whole = b""
+        while True:
+            head = await reader.readexactly(10)
+            size = int.from_bytes(head[8:10], "little")
+            if size < 10 or len(whole) + size > MAX_FRAMED_REPLY:
+                raise ValueError("DCE/RPC fragment length out of bounds")
+            whole += head + await reader.readexactly(size - 10)
+            if head[3] & 0x02:
+                return whole
+    head = await reader.readexactly(2 if framing == "u16" else 4)
+    size = int.from_bytes(head, "big")
+    if size > MAX_FRAMED_REPLY:
+        raise ValueError("reply longer than adprep accepts")
+    return head + await reader.readexactly(size)

@@ -13,11 +13,11 @@ import asyncio
 import errno
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-UdpOutcome = Literal["reply", "refused", "silent", "error"]
+UdpOutcome = Literal["reply", "refused", "silent", "unresolved", "error"]
 
 
 @dataclass(frozen=True)
@@ -32,50 +32,64 @@ class UdpExchange:
     reply: bytes | None = None
     errno_name: str | None = None
     source: str | None = None
+    peer: str | None = None
+    """The address ``address`` resolved to (the same, for an address)."""
+
+
+async def resolve(host: str, port: int, kind: socket.SocketKind) -> tuple[int, str]:
+    """The first address ``host`` resolves to, without blocking the loop; raises OSError."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=kind)
+    family, _, _, _, sockaddr = infos[0]
+    return int(family), str(sockaddr[0])
 
 
 async def exchange_udp(
     address: str,
     port: int,
-    request: Callable[[int], bytes],
+    datagrams: Sequence[bytes],
     *,
     timeout: float,
-    retries: int = 1,
+    interval: float | None = None,
     bind: str | None = None,
     max_reply: int = 65535,
 ) -> UdpExchange:
-    """Send ``request(attempt)`` up to ``retries + 1`` times within ``timeout`` seconds in all.
+    """Send ``datagrams[k]`` at ``k × interval`` seconds until a reply comes, within ``timeout`` in all.
 
-    ``request`` gets the attempt number so a protocol can vary its id; the first datagram back ends
-    the exchange.
+    One datagram per attempt (a protocol may vary its id between attempts); the first datagram back
+    ends the exchange. ``interval`` defaults to ``timeout / len(datagrams)``: retries spread over
+    the one timeout.
     """
     loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.setblocking(False)
     started = time.perf_counter()
     attempts = 0
+    try:
+        family, peer = await resolve(address, port, socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as e:
+        name = getattr(e, "strerror", None) or type(e).__name__
+        return UdpExchange(address, port, "unresolved", 0.0, 0, errno_name=str(name))
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setblocking(False)
 
     def elapsed() -> float:
         return round((time.perf_counter() - started) * 1000, 2)
 
     def result(outcome: UdpOutcome, **kw: object) -> UdpExchange:
-        return UdpExchange(address, port, outcome, elapsed(), attempts, **kw)  # type: ignore[arg-type]
+        return UdpExchange(address, port, outcome, elapsed(), attempts, peer=peer, **kw)  # type: ignore[arg-type]
 
     try:
         if bind:
             sock.bind((bind, 0))
         # Connected: the kernel then reports ICMP port unreachable to us as ECONNREFUSED.
-        sock.connect((address, port))
+        sock.connect((peer, port))
         source = str(sock.getsockname()[0])
-        interval = timeout / (retries + 1)
+        step = interval if interval is not None else timeout / len(datagrams)
         deadline = started + timeout
         while True:
+            await loop.sock_sendall(sock, datagrams[attempts])
             attempts += 1
-            await loop.sock_sendall(sock, request(attempts))
             wait = (
-                min(interval, deadline - time.perf_counter())
-                if attempts <= retries
+                min(started + attempts * step, deadline) - time.perf_counter()
+                if attempts < len(datagrams)
                 else deadline - time.perf_counter()
             )
             try:
@@ -83,7 +97,7 @@ async def exchange_udp(
                     data = await loop.sock_recv(sock, max_reply)
                 return result("reply", reply=data, source=source)
             except TimeoutError:
-                if time.perf_counter() >= deadline or attempts > retries:
+                if time.perf_counter() >= deadline or attempts >= len(datagrams):
                     return result("silent", source=source)
     except ConnectionRefusedError:
         return result("refused", errno_name="ECONNREFUSED")

@@ -14,6 +14,7 @@ from adprep.checks.radius import check_client_registration, check_message_authen
 from adprep.collect.radius import RadiusProbe, build_login, collect_radius
 from adprep.model import Status
 from adprep.secrets import Secret
+from adprep.transport.network import LocalNetwork
 from adprep.transport.radius import exchange
 from adprep.wire import radius as wire
 from tests.conftest import LabRadius
@@ -37,6 +38,7 @@ def probe(
 ) -> RadiusProbe:
     facts = asyncio.run(
         collect_radius(
+            LocalNetwork(bind=bind),
             [address or lab.address],
             port=port or lab.port,
             protocol=protocol,
@@ -45,7 +47,6 @@ def probe(
             password=Secret(password, "test") if password is not None else None,
             timeout=timeout,
             retries=0,
-            bind=bind,
         )
     )
     return facts.probes[0]
@@ -109,7 +110,9 @@ def test_wrong_secret_without_message_authenticator_is_a_bad_authenticator(radiu
         authenticator=auth,
         message_authenticator=False,
     )
-    x = asyncio.run(exchange(radius_lab.address, radius_lab.port, req, wrong, timeout=2.0, retries=0))
+    x = asyncio.run(
+        exchange(LocalNetwork(), radius_lab.address, radius_lab.port, req, wrong, timeout=2.0, retries=0)
+    )
     assert x.outcome == "bad_authenticator"
     assert x.elapsed_ms < 1000
 
@@ -182,7 +185,9 @@ def impostor() -> Iterator[tuple[str, int]]:
 def test_reply_signed_with_another_secret_is_a_bad_authenticator(impostor: tuple[str, int]) -> None:
     host, port = impostor
     login = build_login("PAP", "fakeusername", "x", b"our-secret-123")
-    x = asyncio.run(exchange(host, port, login.request, b"our-secret-123", timeout=2.0, retries=0))
+    x = asyncio.run(
+        exchange(LocalNetwork(), host, port, login.request, b"our-secret-123", timeout=2.0, retries=0)
+    )
     assert x.outcome == "bad_authenticator"
     assert x.message_authenticator == "invalid"
     result = check_probe(RadiusProbe(x, "PAP", "fakeusername", False))

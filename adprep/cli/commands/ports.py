@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ import click
 from adprep import config as cfg
 from adprep import requirements as req
 from adprep.cli.app import App, Format
-from adprep.cli.options import config_option, report_options
+from adprep.cli.options import ViaOptions, config_option, report_options, vantage_options
 from adprep.validate import parse_addresses, parse_port_list
 
 
@@ -38,6 +39,7 @@ from adprep.validate import parse_addresses, parse_port_list
 )
 @click.option("--timeout", type=float, help="Seconds to wait for each probe (default 2).")
 @click.option("--concurrency", type=int, help="Probes in flight at once (default 256).")
+@vantage_options
 @config_option
 @report_options
 @click.pass_obj
@@ -55,6 +57,7 @@ def ports(
     fmt: Format,
     output: Path | None,
     vantage: str | None,
+    via_options: ViaOptions,
 ) -> int:
     """Test the ports AD Connector needs on each domain controller TARGET (IP addresses).
 
@@ -63,10 +66,12 @@ def ports(
       adprep ports 10.0.0.10 10.0.0.11
       adprep ports --profile legacy-2016 10.0.0.10 --format json -o ports.json
       adprep ports --tcp 53,88,389,636 10.0.0.10
+      adprep ports 10.0.0.10 --via local --via subnet-a=ssh://ec2-user@10.1.1.23 --via ssh://10.1.2.40
     """
     from adprep.jobs.ports import ports_settings, probe_count, run_ports
 
-    conf = cfg.section(cfg.load_config(config_path), "ports")
+    whole = cfg.load_config(config_path)
+    conf = cfg.section(whole, "ports")
     tcp_value = cfg.pick(tcp_text, conf, "tcp")
     udp_value = cfg.pick(udp_text, conf, "udp")
     settings = ports_settings(
@@ -79,6 +84,10 @@ def ports(
         vantage=vantage or conf.get("vantage"),
         domain=cfg.pick(domain, conf, "domain"),
         rpc=not no_rpc,
+        vantages=via_options.specs(whole),
+    )
+    settings = dataclasses.replace(
+        settings, relay=via_options.relay(whole, settings.vantages, concurrency=settings.concurrency)
     )
     with app.progress(probe_count(settings), "probing ports") as tick:
         report = run_ports(settings, on_done=tick)

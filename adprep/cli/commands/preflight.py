@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ import click
 from adprep import config as cfg
 from adprep import requirements as req
 from adprep.cli.app import App, Format
-from adprep.cli.options import config_option, prompt_password, report_options
+from adprep.cli.options import ViaOptions, config_option, prompt_password, report_options, vantage_options
 
 
 @click.command()
@@ -54,6 +55,7 @@ from adprep.cli.options import config_option, prompt_password, report_options
     "--join-probe", is_flag=True, help="WRITES: create and delete a scratch computer object as the account."
 )
 @click.option("--timeout", type=float, help="Seconds to wait for each probe (default 2).")
+@vantage_options
 @config_option
 @report_options
 @click.pass_obj
@@ -75,6 +77,7 @@ def preflight(
     fmt: Format,
     output: Path | None,
     vantage: str | None,
+    via_options: ViaOptions,
 ) -> int:
     """Check everything AD Connector will need, with the inputs you will give it.
 
@@ -103,6 +106,7 @@ def preflight(
         assert secret is not None  # required=True raises instead of returning None
         return secret
 
+    specs = via_options.specs(conf)
     radius = None
     r = cfg.section(conf, "radius")
     if r.get("servers"):
@@ -124,6 +128,10 @@ def preflight(
         timeout=cfg.pick(timeout, p, "timeout", 2.0),
         vantage=vantage or conf.get("vantage"),
         radius=radius,
+        vantages=specs,
+    )
+    settings = dataclasses.replace(
+        settings, relay=via_options.relay(conf, specs, concurrency=settings.concurrency)
     )
     report = run_preflight(settings)
     return int(app.emit_report(report, fmt=fmt, output=output))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ import click
 from adprep import config as cfg
 from adprep import requirements as req
 from adprep.cli.app import App, Format
-from adprep.cli.options import config_option, prompt_password, report_options
+from adprep.cli.options import ViaOptions, config_option, prompt_password, report_options, vantage_options
 from adprep.errors import ConfigError
 from adprep.secrets import read_secret
 
@@ -62,6 +63,7 @@ def radius() -> None:
 )
 @click.option("--source", metavar="ADDR", help="Send the probes from this local address.")
 @click.option("--no-probe", is_flag=True, help="Validate the settings only; send nothing.")
+@vantage_options
 @config_option
 @report_options
 @click.pass_obj
@@ -82,6 +84,7 @@ def check(
     fmt: Format,
     output: Path | None,
     vantage: str | None,
+    via_options: ViaOptions,
 ) -> int:
     """Check the RADIUS MFA settings against AD Connector's limits, then send each server the
     Access-Request AWS sends when MFA is enabled (user 'fakeusername', Message-Authenticator first).
@@ -93,10 +96,13 @@ def check(
       ADPREP_RADIUS_SECRET=... adprep radius check --server 10.0.0.5 --protocol MS-CHAPv2
       adprep radius check --config preflight.toml --secret-file radius.secret --format json
       adprep radius check --server 10.0.0.5 --user alice --user-password-file alice.pw
+      adprep radius check --server 10.0.0.5 --via subnet-a=ssh://10.1.1.23 --via subnet-b=ssh://10.1.2.40
     """
     from adprep.jobs.radius import run_radius
 
-    conf = cfg.section(cfg.load_config(config_path), "radius")
+    whole = cfg.load_config(config_path)
+    specs = via_options.specs(whole)
+    conf = cfg.section(whole, "radius")
     settings = radius_settings_from_config(
         conf,
         servers=servers,
@@ -111,7 +117,8 @@ def check(
         no_probe=no_probe,
         vantage=vantage,
     )
-    report = run_radius(settings)
+    relay = dataclasses.replace(via_options.relay(whole, specs), source=settings.relay.source)
+    report = run_radius(dataclasses.replace(settings, vantages=specs, relay=relay))
     return int(app.emit_report(report, fmt=fmt, output=output))
 
 
