@@ -73,7 +73,8 @@ def check_paths(
     """
     groups: dict[str, dict[str, CheckResult]] = {}
     for r in results:
-        if r.vantage is not None and r.vantage in labels:
+        # Results about one target; summaries across targets (radius.client_registration) are not paths.
+        if r.vantage is not None and r.vantage in labels and r.target is not None:
             groups.setdefault(r.base_id, {})[r.vantage] = r
     out: list[CheckResult] = []
     for base, by_label in groups.items():
@@ -129,6 +130,8 @@ def check_paths(
 def _subject(result: CheckResult) -> str:
     """A short name for the check, e.g. ``TCP 389 to 10.0.0.10``."""
     proto, port = result.facts.get("protocol"), result.facts.get("port")
+    if result.category == "radius" and isinstance(port, int) and result.target:
+        return f"RADIUS (UDP {port}) to {result.target}"
     if isinstance(proto, str) and isinstance(port, int) and result.target:
         return f"{proto.upper()} {port} to {result.target}"
     return result.base_id

@@ -192,6 +192,8 @@ class ViaOptions:
         from adprep.vantage import vantages_from
 
         tables = config.get("vantage", [])
+        if isinstance(tables, str):
+            return ()  # vantage = "label": names this host, as before [[vantage]] tables existed
         if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
             raise ConfigError(
                 "'vantage' in the config file must be a list of tables ([[vantage]])",

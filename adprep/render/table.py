@@ -41,10 +41,23 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     v = report.vantage
     where = f"{v.host}" + (f" ({v.label})" if v.label else "")
     sources = ", ".join(sorted(set(v.source_addresses.values())))
+    if report.vantages:
+        where = "; ".join(_vantage_line(x) for x in report.vantages)
+        sources = ""
     console.print(
         f"{s.passed} passed, {s.warned} warnings, {s.failed} failed, {s.errors} could not run, "
         f"{s.skipped} skipped in {report.duration_s:.2f} s; from {where}"
         + (f", source {sources}" if sources else "")
     )
-    console.print(Text(Vantage.NOTE, style="dim"))
+    if not report.vantages:
+        console.print(Text(Vantage.NOTE, style="dim"))
     return buf.getvalue()
+
+
+def _vantage_line(v: Vantage) -> str:
+    """``subnet-a (ssh://subnet-a, source 10.1.1.23)``, or why it did not run."""
+    if v.error:
+        return f"{v.label} ({v.via}: did not run)"
+    sources = ", ".join(sorted(set(v.source_addresses.values())))
+    how = v.host if v.via == "local" else v.via
+    return f"{v.label} ({how}" + (f", source {sources}" if sources else "") + ")"

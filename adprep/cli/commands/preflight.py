@@ -126,7 +126,7 @@ def preflight(
         verify=not (insecure or bool(d.get("insecure", False))),
         join_probe=join_probe or bool(d.get("join_probe", False)),
         timeout=cfg.pick(timeout, p, "timeout", 2.0),
-        vantage=vantage or conf.get("vantage"),
+        vantage=vantage or (conf["vantage"] if isinstance(conf.get("vantage"), str) else None),
         radius=radius,
         vantages=specs,
     )
