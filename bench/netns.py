@@ -1,5 +1,5 @@
 """A filtered peer for benchmarks: a network namespace of our own, reached over a veth pair, that
-drops everything it receives. Its address (RFC 2544 benchmark range) exists only inside it."""
+drops everything it receives. Its address (RFC 2544 benchmark range, apart from the routed lab's 198.18.0.x) exists only inside it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import subprocess
 from collections.abc import Iterator
 
-HOST_SIDE = "198.18.0.1"
-FILTERED = "198.18.0.2"
+HOST_SIDE = "198.19.255.1"
+FILTERED = "198.19.255.2"
 
 
 def _run(*cmd: str) -> None:

@@ -111,6 +111,79 @@ def radius_lab() -> LabRadius:
     )
 
 
+@dataclass(frozen=True)
+class LabSubnet:
+    """An "AD Connector subnet" of the routed lab: a network namespace with its own sshd."""
+
+    key: str
+    ns: str
+    address: str
+    gateway: str
+    cidr: str
+    ssh: str  # alias in LabNet.ssh_config
+    radius_client: bool
+    filtered: tuple[str, ...]  # "tcp/389": silently dropped toward the DC (a security group)
+    filter_hook: str | None  # "egress" (silent, like AWS) or "output" (older kernels: UDP sends fail EPERM)
+
+
+@dataclass(frozen=True)
+class LabNet:
+    """The routed lab (scripts/lab up net): dc4 and a FreeRADIUS on 198.18.0.0/15 addresses, reached from
+    two subnets through SSH relays. ``aliases`` maps nopython/badauth/unknownkey/changedkey/closed to
+    ssh aliases that fail in those ways."""
+
+    dc: str
+    dc_name: str
+    dc_fqdn: str
+    radius_address: str
+    radius_port: int
+    radius_clients: tuple[str, ...]
+    ssh_config: str
+    ssh_identity: str
+    ssh_known_hosts: str
+    subnets: dict[str, LabSubnet]
+    aliases: dict[str, str]
+
+    def ssh(self, alias: str) -> list[str]:
+        """argv prefix: ``[*lab_net.ssh("subnet-a"), "python3", "-"]``."""
+        return ["ssh", "-F", self.ssh_config, alias]
+
+
+@pytest.fixture(scope="session")
+def lab_net() -> LabNet:
+    n = _facts().get("net")
+    if not n:
+        missing_peer("the routed lab is not running (run scripts/lab up net)")
+    if shutil.which("ssh") is None:
+        missing_peer("the OpenSSH client is needed for the routed lab (apt-get install openssh-client)")
+    return LabNet(
+        dc=n["dc"],
+        dc_name=n["dc_name"],
+        dc_fqdn=n["dc_fqdn"],
+        radius_address=n["radius"]["address"],
+        radius_port=n["radius"]["port"],
+        radius_clients=tuple(n["radius"]["clients"]),
+        ssh_config=n["ssh_config"],
+        ssh_identity=n["ssh_identity"],
+        ssh_known_hosts=n["ssh_known_hosts"],
+        subnets={
+            key: LabSubnet(
+                key=key,
+                ns=s["ns"],
+                address=s["address"],
+                gateway=s["gateway"],
+                cidr=s["cidr"],
+                ssh=s["ssh"],
+                radius_client=s["radius_client"],
+                filtered=tuple(s["filtered"]),
+                filter_hook=s["filter_hook"],
+            )
+            for key, s in n["subnets"].items()
+        },
+        aliases=dict(n["aliases"]),
+    )
+
+
 @pytest.fixture
 def netns() -> Iterator[str]:
     """A network namespace of our own, with lo up and nftables dropping 127.0.1.0/24.

@@ -14,7 +14,12 @@ its ops are done, batches run concurrently, stdin EOF ends the relay)::
 
     {"id": 7, "concurrency": 256, "ops": [OP, ...]}
 
-Relay → adprep, the batch's results, in the order of its ops::
+Relay → adprep, the batch's results: each op's as soon as it is done (the Python relay), so a
+quick probe is not held back by a slow one in the same batch::
+
+    {"id": 7, "i": 0, "result": RESULT}
+
+or all of them at once, in the order of the ops (the PowerShell relay, which runs once per batch)::
 
     {"id": 7, "results": [RESULT, ...]}
 
@@ -147,15 +152,21 @@ def parse_hello(line: bytes) -> Hello:
     )
 
 
-def parse_results(line: bytes) -> tuple[int, list[dict[str, Any]]]:
-    """A result line: the batch id and one result object per op."""
+def parse_results(line: bytes) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+    """A result line: the batch id and (op index, result) pairs, in either of the two forms."""
     obj = _json_object(line, "result line")
-    batch_id, results = obj.get("id"), obj.get("results")
-    if not isinstance(batch_id, int) or not isinstance(results, list):
-        raise WireFormatError("relay reply: a result line without an id and a list of results")
-    if not all(isinstance(r, dict) for r in results):
-        raise WireFormatError("relay reply: a result that is not an object")
-    return batch_id, results
+    batch_id = obj.get("id")
+    if not isinstance(batch_id, int):
+        raise WireFormatError("relay reply: a result line without a batch id")
+    if "results" in obj:
+        results = obj["results"]
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise WireFormatError("relay reply: results is not a list of objects")
+        return batch_id, list(enumerate(results))
+    index, result = obj.get("i"), obj.get("result")
+    if not isinstance(index, int) or not isinstance(result, dict):
+        raise WireFormatError("relay reply: a result line without an op index and a result object")
+    return batch_id, [(index, result)]
 
 
 def _json_object(line: bytes, what: str) -> dict[str, Any]:

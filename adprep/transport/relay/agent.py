@@ -203,8 +203,13 @@ class Relay:
 
     async def run_batch(self, batch: dict) -> None:  # type: ignore[type-arg]
         limit = asyncio.Semaphore(max(1, int(batch.get("concurrency") or 256)))
-        results = await asyncio.gather(*(self.run_op(op, limit) for op in batch.get("ops", [])))
-        self.write({"id": batch.get("id"), "results": list(results)})
+        batch_id = batch.get("id")
+
+        async def one(index: int, op: dict) -> None:  # type: ignore[type-arg]
+            # Each result as soon as it is done: a quick probe is not held back by a slow one.
+            self.write({"id": batch_id, "i": index, "result": await self.run_op(op, limit)})
+
+        await asyncio.gather(*(one(i, op) for i, op in enumerate(batch.get("ops", []))))
 
     async def serve(self) -> None:
         lines = asyncio.Queue()  # type: asyncio.Queue[bytes]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncGenerator
 
 from adprep.wire.relay import Hello
 
@@ -23,6 +24,11 @@ class RelayChannel(abc.ABC):
 
         Several exchanges may be in flight at once.
         """
+
+    async def stream(self, batch: bytes) -> AsyncGenerator[bytes, None]:
+        """Send one batch line and yield its result lines as they come (the caller stops reading when
+        every op has its result). By default, the one line of :meth:`exchange`."""
+        yield await self.exchange(batch)
 
     @abc.abstractmethod
     async def close(self) -> None:

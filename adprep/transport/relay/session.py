@@ -123,21 +123,28 @@ class RelayNetwork:
         self._next_id += 1
         self.batches += 1
         ops = [op for op, _ in pending]
+        left = len(ops)
+        lines = self.channel.stream(wire.encode_batch(self._next_id, ops, concurrency=self._concurrency))
         try:
-            line = await self.channel.exchange(
-                wire.encode_batch(self._next_id, ops, concurrency=self._concurrency)
-            )
-            _, results = wire.parse_results(line)
-            if len(results) != len(ops):
-                raise WireFormatError(f"relay reply: {len(results)} results for {len(ops)} probes")
+            async for line in lines:
+                _, results = wire.parse_results(line)
+                for index, result in results:
+                    if not 0 <= index < len(pending):
+                        raise WireFormatError(f"relay reply: a result for op {index} of {len(pending)}")
+                    future = pending[index][1]
+                    if not future.done():
+                        future.set_result(result)
+                        left -= 1
+                if left == 0:
+                    break
+            else:
+                raise WireFormatError(f"relay reply: {left} of {len(ops)} probes got no result")
         except (VantageError, WireFormatError) as e:
             for _, future in pending:
                 if not future.done():
                     future.set_exception(e)
-            return
-        for (_, future), result in zip(pending, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+        finally:
+            await lines.aclose()
 
 
 def batch_deadline(ops: Sequence[Mapping[str, Any]], concurrency: int, *, slack: float = 10.0) -> float:

@@ -14,7 +14,9 @@ import base64
 import contextlib
 import json
 import sys
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 from adprep.errors import VantageError, WireFormatError
 from adprep.transport.relay.channel import RelayChannel
@@ -58,7 +60,8 @@ class SshChannel(RelayChannel):
             self.argv += ["-l", user]
         self.argv += ["--", host, BOOTSTRAP]
         self._proc: asyncio.subprocess.Process | None = None
-        self._waiting: dict[int, asyncio.Future[bytes]] = {}
+        self._waiting: dict[int, asyncio.Queue[bytes | VantageError]] = {}
+        self._ended: VantageError | None = None
         self._reader: asyncio.Task[None] | None = None
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
@@ -114,17 +117,39 @@ class SshChannel(RelayChannel):
         return hello
 
     async def exchange(self, batch: bytes) -> bytes:
+        results: list[dict[str, Any]] = []
+        count = len(json.loads(batch)["ops"])
+        stream = self.stream(batch)
+        try:
+            async for line in stream:
+                results.extend(r for _, r in sorted(parse_results(line)[1], key=lambda p: p[0]))
+                if len(results) >= count:
+                    break
+        finally:
+            await stream.aclose()
+        return json.dumps({"id": _batch_id(batch), "results": results}).encode() + b"\n"
+
+    async def stream(self, batch: bytes) -> AsyncGenerator[bytes, None]:
         if self._proc is None or self._proc.stdin is None:
             raise VantageError(f"The relay at {self.via} is not running", reason="failed")
+        if self._ended is not None:
+            raise self._ended
         batch_id = _batch_id(batch)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._waiting[batch_id] = future
+        queue: asyncio.Queue[bytes | VantageError] = asyncio.Queue()
+        self._waiting[batch_id] = queue
         try:
-            self._proc.stdin.write(batch)
-            await self._proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the reader sees the end and fails every waiting batch with the reason
-        return await future
+            try:
+                self._proc.stdin.write(batch)
+                await self._proc.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the reader sees the end and fails every waiting batch with the reason
+            while True:
+                item = await queue.get()
+                if isinstance(item, VantageError):
+                    raise item
+                yield item
+        finally:
+            self._waiting.pop(batch_id, None)
 
     async def _read(self, stdout: asyncio.StreamReader) -> None:
         error: VantageError | None = None
@@ -139,9 +164,9 @@ class SshChannel(RelayChannel):
                     error = VantageError(f"The relay at {self.via} sent a line adprep cannot read ({e.message})",
                                          reason="protocol")  # fmt: skip
                     break
-                future = self._waiting.pop(batch_id, None)
-                if future is not None and not future.done():
-                    future.set_result(line)
+                queue = self._waiting.get(batch_id)
+                if queue is not None:
+                    queue.put_nowait(line)
         except (ValueError, asyncio.LimitOverrunError):
             error = VantageError(
                 f"The relay at {self.via} sent a line longer than adprep accepts", reason="protocol"
@@ -150,10 +175,9 @@ class SshChannel(RelayChannel):
             tail = self._stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
             error = VantageError(f"The relay at {self.via} stopped ({tail[0]})", reason="failed",
                                  hint="Run again; if it repeats, check the host's memory and its SSH server's logs.")  # fmt: skip
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(error)
-        self._waiting.clear()
+        self._ended = error
+        for queue in self._waiting.values():
+            queue.put_nowait(error)
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while chunk := await stderr.read(4096):
