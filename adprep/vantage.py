@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from adprep.errors import InputError
 
@@ -83,7 +83,8 @@ def parse_vantage(text: str, *, label: str | None = None, subnet: str | None = N
         kind=scheme,  # type: ignore[arg-type]
         host=parts.hostname,
         port=port if port is not None else _DEFAULT_PORTS[scheme],
-        user=parts.username or None,
+        # Percent-encoded in the URL when it holds '@' (a UPN) or a backslash (DOMAIN\user).
+        user=unquote(parts.username) if parts.username else None,
     )
     return _with_subnet(spec, subnet)
 

@@ -62,3 +62,9 @@ def test_flags_win_over_config_and_labels_are_unique() -> None:
         vantages_from(["x=local", "x=ssh://h"])
     with pytest.raises(InputError, match="no 'via'"):
         vantages_from([], [{"label": "a"}])
+
+
+def test_user_names_with_at_or_backslash_are_percent_encoded() -> None:
+    assert parse_vantage("winrms://admin%40corp.example@win1").user == "admin@corp.example"
+    assert parse_vantage("winrms://CORP%5Cadmin@win1").user == "CORP\\admin"
+    assert parse_vantage("winrms://CORP\\admin@win1").user == "CORP\\admin"
