@@ -76,3 +76,18 @@ def read_secret(
         f"{what[0].upper()}{what[1:]} is needed and was not given",
         hint=f"Set {env_var}, or pass a file with the matching --*-file option (never on the command line).",
     )
+
+
+#: The environment variables adprep reads secrets from: never passed on to a process adprep starts.
+SECRET_ENV_VARS = (
+    "ADPREP_PASSWORD",
+    "ADPREP_ACCOUNT_PASSWORD",
+    "ADPREP_RADIUS_SECRET",
+    "ADPREP_RADIUS_USER_PASSWORD",
+    "ADPREP_WINRM_PASSWORD",
+)
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without the secrets adprep reads, for the processes it starts (ssh)."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}

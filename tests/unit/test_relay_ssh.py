@@ -137,3 +137,31 @@ def test_ssh_failures_become_sentences(stderr: str, status: int, reason: str, fr
     assert error.reason == reason
     assert fragment in error.sentence()
     assert error.hint
+
+
+def test_ssh_gets_no_secret_in_its_argv_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given every secret adprep reads set in its environment, and an ssh that records what it got
+    from adprep.secrets import SECRET_ENV_VARS
+
+    for i, name in enumerate(SECRET_ENV_VARS):
+        monkeypatch.setenv(name, f"s3cret-{i}-value")
+    seen = tmp_path / "seen"
+    ssh = tmp_path / "ssh"
+    ssh.write_text(
+        f'#!/bin/sh\necho "$@" > {seen}.argv\nenv > {seen}.env\nfor last; do :; done\nexec sh -c "$last"\n'
+    )
+    ssh.chmod(0o755)
+
+    async def run() -> None:
+        channel = SshChannel("far-end", ssh=str(ssh), batch_mode=True)
+        await channel.open()
+        await channel.close()
+
+    # When a relay starts
+    asyncio.run(run())
+    # Then neither the argv nor the environment of the child holds any of them
+    both = Path(f"{seen}.argv").read_text() + Path(f"{seen}.env").read_text()
+    assert "s3cret-" not in both
+    assert "PATH=" in both

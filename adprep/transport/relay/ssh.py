@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from adprep.errors import VantageError, WireFormatError
+from adprep.secrets import child_environment
 from adprep.transport.relay.channel import RelayChannel
 from adprep.wire.relay import MAX_LINE, Hello, parse_hello, parse_results
 
@@ -74,6 +75,9 @@ class SshChannel(RelayChannel):
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 limit=MAX_LINE,
+                # ssh inherits no secret (ADPREP_PASSWORD…): the environment of a child is readable
+                # by the same user in /proc, and a SendEnv could forward it.
+                env=child_environment(),
                 # Its own session: Ctrl-C reaches adprep, which then closes the relays in order.
                 start_new_session=True,
             )
