@@ -1,11 +1,16 @@
 """Benchmark: adprep's port sweep against nmap on the same targets, ports and timeouts.
 
-Targets: the lab DCs (dc1, dc2), 50 (or --dead N) loopback addresses with nothing listening, and
-one filtered address inside a namespace of our own. Prints wall times, the ratio, and where the
-verdicts differ. Then the issue's budget: 100 DC addresses x the legacy-2016 profile must finish
-within 2 x timeout + 1 s. Run as root after ``scripts/lab up dc1 dc2``:
+First, whole processes as a user waits for them (start-up included), several runs, min and median,
+the ratio nmap/adprep (1.0 or more: adprep at least as fast): 100 addresses (the lab DCs, dead
+loopback addresses, 10 addresses dropped inside a namespace of our own) x the 8 legacy-2016 TCP
+ports, then the refused-only sweep (90 addresses, nothing dropped), where the interpreter's own
+start-up is most of nmap's whole time.
 
-    .venv/bin/python -m bench.ports_vs_nmap [--timeout 2] [--dead 50]
+Then in-process timings: the lab DCs (dc1, dc2), 50 (or --dead N) loopback addresses with nothing
+listening, and one filtered address; where the verdicts differ; and the budget: 100 DC addresses x
+the legacy-2016 profile within 2 x timeout + 1 s. Run as root after ``scripts/lab up dc1 dc2``:
+
+    .venv/bin/python -m bench.ports_vs_nmap [--timeout 2] [--dead 50] [--runs 5]
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -20,25 +26,52 @@ from pathlib import Path
 
 from adprep import requirements as req
 from adprep.jobs.ports import ports_settings, run_ports
-from bench.netns import filtered_peer
+from bench.netns import filtered_peer, filtered_peers
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def lab_dcs() -> list[str]:
     facts = json.loads((REPO / ".lab" / "lab.json").read_text())
-    return [d["address"] for d in facts["dcs"].values()]
+    return [d["address"] for d in facts["dcs"].values() if d["address"].startswith("127.")]
+
+
+def nmap_argv(kind: str, targets: list[str], ports: tuple[int, ...], timeout: float) -> list[str]:
+    ms = int(timeout * 1000)
+    return [
+        "nmap", kind, "-Pn", "-n", "-oG", "-", "--max-retries", "0" if kind == "-sT" else "1",
+        "--initial-rtt-timeout", f"{ms}ms", "--max-rtt-timeout", f"{ms}ms", "--min-rtt-timeout", f"{ms}ms",
+        "--min-parallelism", "256", "-p", ",".join(map(str, ports)), *targets,
+    ]  # fmt: skip
+
+
+def adprep_argv(targets: list[str], ports: tuple[int, ...], timeout: float) -> list[str]:
+    return [str(REPO / ".venv" / "bin" / "adprep"), "ports", *targets, "--tcp", ",".join(map(str, ports)),
+            "--timeout", f"{timeout:g}", "--concurrency", "1024", "--no-rpc", "--format", "json"]  # fmt: skip
+
+
+def process_time(argv: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def process_sweep(title: str, targets: list[str], ports: tuple[int, ...], timeout: float, runs: int) -> None:
+    """adprep and nmap as whole processes, alternating, ``runs`` times each."""
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(process_time(adprep_argv(targets, ports, timeout)))
+        theirs.append(process_time(nmap_argv("-sT", targets, ports, timeout)))
+    a_min, a_med = min(ours), statistics.median(ours)
+    n_min, n_med = min(theirs), statistics.median(theirs)
+    print(f"{title}: adprep min {a_min:.2f} s, median {a_med:.2f} s; nmap -sT min {n_min:.2f} s, median {n_med:.2f} s; "
+          f"nmap/adprep {n_min / a_min:.2f} (min), {n_med / a_med:.2f} (median)")  # fmt: skip
 
 
 def nmap(
     kind: str, targets: list[str], ports: tuple[int, ...], timeout: float
 ) -> tuple[float, dict[tuple[str, int], str]]:
-    ms = int(timeout * 1000)
-    cmd = [
-        "nmap", kind, "-Pn", "-n", "-oG", "-", "--max-retries", "0" if kind == "-sT" else "1",
-        "--initial-rtt-timeout", f"{ms}ms", "--max-rtt-timeout", f"{ms}ms", "--min-rtt-timeout", f"{ms}ms", "--min-parallelism", "256",
-        "-p", ",".join(map(str, ports)), *targets,
-    ]  # fmt: skip
+    cmd = nmap_argv(kind, targets, ports, timeout)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     elapsed = time.perf_counter() - t0
@@ -87,10 +120,18 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--dead", type=int, default=50)
+    ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     dead = [f"127.0.2.{i}" for i in range(1, args.dead + 1)]
     tcp = req.PORT_PROFILES["legacy-2016"].tcp
     udp = req.PORT_PROFILES["adc-minimum"].udp
+    live = lab_dcs()
+    refused = [*live, *[f"127.0.4.{i}" for i in range(1, 91 - len(live))]]
+    with filtered_peers(10) as dropped:
+        process_sweep(f"processes, {len(refused) + len(dropped)} addresses ({len(dropped)} dropped) x {len(tcp)} TCP",
+                      [*refused, *dropped], tcp, args.timeout, args.runs)  # fmt: skip
+    process_sweep(f"processes, refused-only: {len(refused)} addresses x {len(tcp)} TCP", refused, tcp, args.timeout,
+                  args.runs)  # fmt: skip
     with filtered_peer() as filtered:
         targets = [*lab_dcs(), *dead, filtered]
         print(f"targets: {len(targets)} ({len(lab_dcs())} lab DCs, {len(dead)} dead loopback, 1 filtered {filtered}); "

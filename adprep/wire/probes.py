@@ -7,6 +7,9 @@ well-formed message of the probed protocol, even an error (a KRB-ERROR, a DNS RE
 CLDAP result). Anything else that came back is ``recognised=False`` with a one-line summary;
 :meth:`UdpProbe.interpret` never raises. No sockets here: the socket layer sends, waits, and calls
 :meth:`UdpProbe.interpret` with the reply and the request it sent.
+
+Each probe imports its protocol's codec when it first builds or reads a datagram: a TCP-only sweep
+never loads dnspython, ldap3's BER codec or the Kerberos ASN.1 (start-up is part of what a user waits for).
 """
 
 from __future__ import annotations
@@ -16,12 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-import dns.flags
-import dns.message
-
 from adprep.errors import WireFormatError
 from adprep.model import FactValue
-from adprep.wire import cldap, dns_probe, kerberos, nbns, ntp
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,8 @@ class DnsProbe:
     service: ClassVar[str] = "dns"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import dns_probe
+
         if context.domain:
             query = dns_probe.build_dns_query(context.domain, "SOA")
         else:
@@ -104,6 +105,11 @@ class DnsProbe:
         return query.to_wire()
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        import dns.flags
+        import dns.message
+
+        from adprep.wire import dns_probe
+
         try:
             query = dns.message.from_wire(request) if request is not None else None
         except Exception:  # a request we did not build; judge the reply alone
@@ -145,6 +151,8 @@ class KerberosProbe:
     service: ClassVar[str] = "kerberos"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import kerberos
+
         realm = context.effective_realm
         if not realm:
             raise ValueError("the Kerberos probe needs a realm or a domain")
@@ -152,6 +160,8 @@ class KerberosProbe:
         return kerberos.build_as_req(realm, principal, secrets.randbits(31))
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        from adprep.wire import kerberos
+
         try:
             answer = kerberos.parse_kdc_reply(reply)
         except Exception as e:
@@ -184,9 +194,13 @@ class KpasswdProbe:
     service: ClassVar[str] = "kpasswd"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import kerberos
+
         return kerberos.build_kpasswd_probe()
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        from adprep.wire import kerberos
+
         try:
             answer = kerberos.parse_kpasswd_reply(reply)
         except Exception as e:
@@ -218,11 +232,15 @@ class CldapProbe:
     service: ClassVar[str] = "cldap"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import cldap
+
         if not context.domain:
             raise ValueError("the CLDAP probe needs the domain's DNS name")
         return cldap.build_netlogon_ping(secrets.randbelow(0x7FFFFFFF) + 1, context.domain)
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        from adprep.wire import cldap
+
         ntver = int(cldap.DEFAULT_NTVER)
         sent_id: int | None = None
         if request is not None:
@@ -283,9 +301,13 @@ class NtpProbe:
     service: ClassVar[str] = "ntp"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import ntp
+
         return ntp.build_ntp_request()
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        from adprep.wire import ntp
+
         try:
             answer = ntp.parse_ntp_reply(reply, request)
         except Exception as e:
@@ -320,11 +342,15 @@ class NbnsProbe:
     service: ClassVar[str] = "nbns"
 
     def build(self, context: ProbeContext) -> bytes:
+        from adprep.wire import nbns
+
         # A node status request gets an answer from any NetBIOS host; a name query for a name the
         # host does not hold gets silence from Samba 4.17, which would read as "open|filtered".
         return nbns.build_nbns_query("*", secrets.randbits(16))
 
     def interpret(self, reply: bytes, request: bytes | None = None) -> ProbeAnswer:
+        from adprep.wire import nbns
+
         try:
             answer = nbns.parse_nbns_reply(reply)
         except Exception as e:
