@@ -1,6 +1,6 @@
 """Collect port facts for every (target, protocol, port) job, concurrently and within bounded time.
 
-Three phases: (1) every TCP connect and every UDP protocol probe at once; (2) for targets whose TCP
+Three phases: (1) every TCP connect, every UDP protocol probe (and ICMP echo, when asked) at once; (2) for targets whose TCP
 135 answered, the endpoint mapper's ports for the DC's RPC interfaces; (3) TCP connects to those
 ports. Each phase costs at most one probe timeout, whatever the number of targets.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
+from adprep.transport.icmp import IcmpEcho
 from adprep.transport.network import Network
 from adprep.transport.rpc import RPC_INTERFACES, EpmMapping, map_rpc_interface
 from adprep.transport.tcp import TcpProbe
@@ -58,6 +59,8 @@ class PortFacts:
     tcp: tuple[TcpProbe, ...]
     udp: tuple[UdpProbeFact, ...] = ()
     rpc: tuple[RpcFact, ...] = ()
+    icmp: tuple[IcmpEcho, ...] = ()
+    """One ICMP echo exchange per target, when the sweep asked for them."""
     sources: dict[str, str | None] | None = None
     """Per target: the local source address the kernel picks to reach it."""
 
@@ -84,8 +87,11 @@ async def collect_ports(
     rpc: bool = True,
     mapper: RpcMapper | None = None,
     on_done: Callable[[], None] | None = None,
+    icmp: bool = False,
 ) -> PortFacts:
     """Run the jobs from ``net``'s vantage, all at once (``net`` bounds how many are in flight).
+
+    With ``icmp``, every target also gets an ICMP echo exchange (a relay reports ``not_carried``).
 
     The endpoint mapper is asked from the admin's host (``mapper``: shared by every vantage of a
     run, so each DC is asked once) for the DCs whose TCP 135 answered this vantage; the ports it
@@ -101,29 +107,35 @@ async def collect_ports(
         done()
         return result
 
+    # One request per port for the whole sweep, resent as is on retries (as DNS and Kerberos clients
+    # resend): each target has its own socket, so replies are never mixed up, and building a
+    # Kerberos or CLDAP request (ASN.1) 1,000 times would cost more than the probes themselves.
+    requests: dict[int, bytes] = {}
+
     async def udp(job: PortJob) -> UdpProbeFact:
         probe = probe_for(job.port)
         if probe is None:
             done()
             return UdpProbeFact(job.address, job.port, None)
-        # One request per attempt: a protocol may vary its id (Kerberos: a new random principal).
-        sent = [probe.build(context) for _ in range(udp_retries + 1)]
-        exchange = await net.udp_exchange(job.address, job.port, sent, timeout=timeout)
+        request = requests.get(job.port) or requests.setdefault(job.port, probe.build(context))
+        exchange = await net.udp_exchange(
+            job.address, job.port, [request] * (udp_retries + 1), timeout=timeout
+        )
         done()
-        request = sent[max(exchange.attempts, 1) - 1]
         answer = probe.interpret(exchange.reply, request) if exchange.reply is not None else None
         return UdpProbeFact(job.address, job.port, exchange, answer)
 
     tcp_jobs = [j for j in jobs if j.proto == "tcp"]
-    udp_jobs = [j for j in jobs if j.proto == "udp" and _has_builder(j.port, context)]
+    buildable = {p for p in {j.port for j in jobs if j.proto == "udp"} if _has_builder(p, context)}
+    udp_jobs = [j for j in jobs if j.proto == "udp" and j.port in buildable]
     no_probe = [
-        UdpProbeFact(j.address, j.port, None)
-        for j in jobs
-        if j.proto == "udp" and not _has_builder(j.port, context)
+        UdpProbeFact(j.address, j.port, None) for j in jobs if j.proto == "udp" and j.port not in buildable
     ]
-    tcp_results, udp_results = await asyncio.gather(
+    addresses = list(dict.fromkeys(j.address for j in jobs))
+    tcp_results, udp_results, icmp_results = await asyncio.gather(
         asyncio.gather(*(tcp(j.address, j.port) for j in tcp_jobs)),
         asyncio.gather(*(udp(j) for j in udp_jobs)),
+        asyncio.gather(*(net.icmp_echo(a, timeout=timeout) for a in (addresses if icmp else ()))),
     )
 
     rpc_facts: list[RpcFact] = []
@@ -135,7 +147,6 @@ async def collect_ports(
         rpc_facts = [
             RpcFact(a, m, probed.get((a, m.port)) if m.port is not None else None) for a, m in mappings
         ]
-    addresses = list(dict.fromkeys(j.address for j in jobs))
     sources = dict(
         zip(addresses, await asyncio.gather(*(net.source_address(a) for a in addresses)), strict=True)
     )
@@ -143,6 +154,7 @@ async def collect_ports(
         tcp=tuple(tcp_results),
         udp=tuple(udp_results) + tuple(no_probe),
         rpc=tuple(rpc_facts),
+        icmp=tuple(icmp_results),
         sources=sources,
     )
 
