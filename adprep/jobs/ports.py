@@ -7,13 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from adprep import requirements as req
-from adprep.checks.ports import check_rpc_interface, check_tcp_port, check_udp_port
+from adprep.checks.ports import check_icmp_echo, check_rpc_interface, check_tcp_port, check_udp_port
 from adprep.collect.ports import PortFacts, RpcMapper, collect_ports, plan_port_jobs
 from adprep.errors import InputError
 from adprep.jobs.vantages import VantageRun, vantage_run
-from adprep.model import CheckResult, Report
+from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now
-from adprep.transport.network import Network
+from adprep.transport.network import LocalNetwork, Network
 from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout
 from adprep.vantage import VantageSpec
@@ -31,6 +31,8 @@ class PortsSettings:
     """The AD domain: lets the CLDAP ping and the Kerberos probe ask the right questions."""
     rpc: bool = True
     """Ask the endpoint mapper (when TCP 135 is tested) and test the RPC ports it names."""
+    icmp: bool = False
+    """Also send each target an ICMP echo (the ``workspaces`` profile does)."""
     timeout: float = 2.0
     concurrency: int = 256
     vantage: str | None = None
@@ -73,6 +75,7 @@ def ports_settings(
         advisory_udp=chosen.advisory_udp if chosen and not udp else (),
         domain=domain.strip().rstrip(".").lower() if domain else None,
         rpc=rpc,
+        icmp=bool(chosen and chosen.icmp and not (tcp or udp)),
         timeout=check_timeout(timeout),
         concurrency=check_concurrency(concurrency),
         vantage=vantage,
@@ -98,19 +101,25 @@ async def collect_port_facts(
     jobs = plan_port_jobs(settings.targets, settings.tcp, settings.udp)
     context = ProbeContext(domain=settings.domain or PLACEHOLDER_DOMAIN)
     return await collect_ports(
-        net, jobs, context=context, timeout=settings.timeout, rpc=settings.rpc, mapper=mapper, on_done=on_done
-    )
+        net, jobs, context=context, timeout=settings.timeout, rpc=settings.rpc, mapper=mapper, on_done=on_done,
+        icmp=settings.icmp,
+    )  # fmt: skip
 
 
 def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckResult]:
     """Verdicts for every probe, ordered by target (as given), protocol, then port."""
+    profile = req.PORT_PROFILES.get(settings.profile or "")
+    source = profile.source if profile else None
     results: list[CheckResult] = [
-        check_tcp_port(p, advisory=p.port in settings.advisory_tcp) for p in facts.tcp
+        check_tcp_port(p, advisory=p.port in settings.advisory_tcp, source=source) for p in facts.tcp
     ]
-    results.extend(check_udp_port(u, advisory=u.port in settings.advisory_udp) for u in facts.udp)
+    results.extend(
+        check_udp_port(u, advisory=u.port in settings.advisory_udp, source=source) for u in facts.udp
+    )
     results.extend(check_rpc_interface(r) for r in facts.rpc)
+    results.extend(check_icmp_echo(e) for e in facts.icmp)
     order = {a: i for i, a in enumerate(settings.targets)}
-    protos = {"tcp": 0, "udp": 1, "rpc": 2}
+    protos = {"tcp": 0, "udp": 1, "rpc": 2, "icmp": 3}
     results.sort(
         key=lambda r: (order.get(r.target or "", len(order)), protos[r.id.split(".")[1]], _port_key(r.id))
     )
@@ -118,6 +127,8 @@ def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckRes
 
 
 def _port_key(check_id: str) -> tuple[int, str]:
+    if check_id.startswith("ports.icmp."):
+        return (0, "")
     last = check_id.rsplit(".", 1)[-1]
     return (int(last), "") if last.isdigit() else (70000, last)
 
@@ -149,7 +160,28 @@ async def _ports(
         run.add_sources(label, facts.sources or {})
         results.extend(run.tag(label, check_port_facts(settings, facts)))
     results.extend(run.vantage_results(results))
+    results.extend(concurrency_notes(run))
     return results, run
+
+
+def concurrency_notes(run: VantageRun) -> list[CheckResult]:
+    """A warning when the open-files limit held this host's probes below ``--concurrency``."""
+    out: list[CheckResult] = []
+    for v in run.opened:
+        net = v.net
+        if isinstance(net, LocalNetwork) and net.concurrency < net.wanted_concurrency:
+            out.append(
+                CheckResult(
+                    "ports.concurrency",
+                    Status.WARN,
+                    f"Only {net.concurrency} probes ran at once (asked: {net.wanted_concurrency}): the open-files "
+                    "limit allows no more sockets",
+                    {"concurrency": net.concurrency, "wanted": net.wanted_concurrency},
+                    remedy="Raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit) so that a filtered "
+                    "port costs one timeout for the whole sweep, not one per wave of probes.",
+                )
+            )
+    return out
 
 
 def probe_count(settings: PortsSettings) -> int:

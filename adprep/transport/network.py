@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
+from adprep.transport.icmp import IcmpEcho, echo_icmp
 from adprep.transport.route import source_address_for
 from adprep.transport.tcp import TcpExchange, TcpProbe, exchange_tcp, probe_tcp
 from adprep.transport.udp import UdpExchange, exchange_udp
@@ -60,12 +61,44 @@ class Network(Protocol):
         """The source address this vantage's kernel picks to reach ``address`` (sends nothing)."""
         ...
 
+    async def icmp_echo(self, address: str, *, timeout: float) -> IcmpEcho:
+        """An ICMP echo exchange; ``not_carried`` from a vantage that cannot send ICMP (see ``transport.icmp``)."""
+        ...
+
+
+#: File descriptors kept free for everything that is not a probe (LDAP, SMB, stdio, the event loop).
+_FD_RESERVE = 64
+
+
+def usable_concurrency(wanted: int) -> int:
+    """``wanted``, or fewer when the open-files limit (RLIMIT_NOFILE) would run out of sockets.
+
+    The soft limit is raised to the hard one first (what a user may do with ``ulimit -n``).
+    """
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise or respect
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - _FD_RESERVE))
+
 
 class LocalNetwork:
     """Probes from this host, at most ``concurrency`` at once, optionally from a bound address."""
 
     def __init__(self, *, concurrency: int = 256, bind: str | None = None, label: str = LOCAL) -> None:
-        self._limit = asyncio.Semaphore(concurrency)
+        self.concurrency = usable_concurrency(concurrency)
+        """Probes in flight at most: ``concurrency``, or fewer when RLIMIT_NOFILE is lower."""
+        self.wanted_concurrency = concurrency
+        self._limit = asyncio.Semaphore(self.concurrency)
         self._bind = bind
         self._label = label
 
@@ -103,3 +136,7 @@ class LocalNetwork:
 
     async def source_address(self, address: str) -> str | None:
         return self._bind or source_address_for(address)
+
+    async def icmp_echo(self, address: str, *, timeout: float) -> IcmpEcho:
+        async with self._limit:
+            return await echo_icmp(address, timeout=timeout, bind=self._bind)
