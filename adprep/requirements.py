@@ -1,8 +1,10 @@
 """AD Connector's requirements, as data, in one place.
 
-Sources are cited beside each fact: "seed 001" is the Amazon WorkSpaces Administration Guide (2016);
-"DS guide" is the current AWS Directory Service Administration Guide; "ds API" is the Directory
-Service API model. When AWS changes a limit, change it here and nowhere else.
+Sources are cited beside each fact by their public titles; ``docs/sources.md`` lists them with the
+facts each supports. Short names used below: "WorkSpaces guide (2016)" is the Amazon WorkSpaces
+Administration Guide (2016); "DS guide" is the current AWS Directory Service Administration Guide;
+"ds API" is the AWS Directory Service API Reference (ConnectDirectory, RadiusSettings). When AWS
+changes a limit, change it here and nowhere else.
 """
 
 from __future__ import annotations
@@ -21,46 +23,68 @@ class PortProfile:
     tcp: tuple[int, ...]
     udp: tuple[int, ...]
     source: str
-    tcp_ranges: tuple[tuple[int, int], ...] = ()
-    """Port ranges listed by the source (dynamic RPC); adprep tests the endpoint-mapper ports instead."""
+    """The public title and section the list comes from."""
+    purpose: str
+    """What a green run of this profile proves, in a few words (the report's scope line)."""
+    icmp: bool = False
+    """Also send each DC an ICMP echo (where this host allows ICMP sockets)."""
     advisory_tcp: tuple[int, ...] = ()
     """Ports the source lists but AD Connector does not need: not open is a warning, not a failure."""
     advisory_udp: tuple[int, ...] = ()
 
 
+#: The profile that covers everything WorkSpaces needs towards the DCs: the yardstick of a run's scope.
+WORKSPACES_PROFILE: Final = "workspaces"
+
 PORT_PROFILES: Final[dict[str, PortProfile]] = {
     p.name: p
     for p in (
-        # DS guide, "Getting started with AD Connector": the minimum AD Connector needs.
+        # DS guide, "AD Connector prerequisites" (Getting started with AD Connector): the minimum.
         PortProfile(
-            "adc-minimum", tcp=(53, 88, 389), udp=(53, 88, 389), source="DS guide: AD Connector prerequisites"
+            "adc-minimum",
+            tcp=(53, 88, 389),
+            udp=(53, 88, 389),
+            source="AWS Directory Service Administration Guide, AD Connector prerequisites",
+            purpose="AD Connector's minimum",
         ),
-        # seed 001, "Connect Verification": the DirectoryServicePortTest command line.
+        # WorkSpaces guide (2016), "Connect Verification": the DirectoryServicePortTest command line.
         PortProfile(
             "legacy-2016",
             tcp=(53, 88, 135, 389, 445, 3268, 5722, 9389),
             udp=(53, 88, 123, 138, 389, 445),
-            source="seed 001: Connect Verification (DirectoryServicePortTest)",
+            source="Amazon WorkSpaces Administration Guide (2016), Connect Verification (DirectoryServicePortTest)",
+            purpose="the 2016 guide's DirectoryServicePortTest list",
             # DFS-R (5722) and AD Web Services (9389) serve DC-to-DC and PowerShell tooling, not AD Connector.
             advisory_tcp=(5722, 9389),
-            # NTP on the DCs matters to WorkSpaces clients (workspaces-dc), not to AD Connector.
+            # NTP on the DCs matters to WorkSpaces clients (the workspaces profiles), not to AD Connector.
             advisory_udp=(123,),
         ),
-        # seed 001, "IP address and port requirements": WorkSpaces primary interface <-> DCs.
+        # WorkSpaces guide (2016), "Preparing Your Network for an AD Connector Directory: Requirements"
+        # (the same list as "Amazon WorkSpaces Concepts: Primary Interface Ports"). Its TCP 1024-65535
+        # (dynamic RPC) is tested through the endpoint mapper on TCP 135, not by a sweep.
         PortProfile(
             "workspaces-dc",
             tcp=(53, 88, 135, 139, 389, 445),
             udp=(53, 88, 123, 137, 138, 389, 445),
-            source="seed 001: IP address and port requirements for WorkSpaces",
-            tcp_ranges=((1024, 65535),),
+            source="Amazon WorkSpaces Administration Guide (2016), Preparing Your Network for an AD Connector "
+            "Directory: Requirements",
+            purpose="the WorkSpaces primary interface's ports",
+        ),
+        # WorkSpaces' whole list: the Requirements above, plus what "Amazon WorkSpaces Concepts:
+        # WorkSpaces Security Group" opens towards the directory controllers (TCP/UDP 464, TCP 636,
+        # TCP 3268-3269, ICMP), so that a green run covers joining computers and logging users on.
+        PortProfile(
+            WORKSPACES_PROFILE,
+            tcp=(53, 88, 135, 139, 389, 445, 464, 636, 3268, 3269),
+            udp=(53, 88, 123, 137, 138, 389, 445, 464),
+            source="Amazon WorkSpaces Administration Guide (2016), Requirements (Preparing Your Network for an "
+            "AD Connector Directory) and WorkSpaces Security Group (Amazon WorkSpaces Concepts)",
+            purpose="everything WorkSpaces needs to join computers and log users on",
+            icmp=True,
         ),
     )
 }
 DEFAULT_PORT_PROFILE: Final = "adc-minimum"
-
-#: Optional ports some deployments need (troubleshooting pages).
-OPTIONAL_TCP: Final = (464, 636, 3268, 3269)
-OPTIONAL_UDP: Final = (464,)
 
 #: What each well-known port is, for titles and remedies.
 PORT_SERVICES: Final[dict[tuple[str, int], str]] = {
@@ -102,7 +126,7 @@ def port_service(proto: str, port: int) -> str:
     return PORT_SERVICES.get((proto, port), f"port {port}")
 
 
-# --- AD Connector's error texts (verbatim, seed 001 troubleshooting and the DS guide) -------------
+# --- AD Connector's error texts (verbatim: WorkSpaces guide (2016) Troubleshooting; the DS guide) -----
 
 ADC_DNS_UNAVAILABLE: Final = "DNS unavailable (TCP port 53) for IP: {ip}"
 ADC_CONNECTIVITY: Final = (
@@ -171,7 +195,7 @@ WARN_TIME_SKEW_S: Final = 60.0
 VLV_LARGE_DIRECTORY_USERS: Final = 100_000
 SEARCH_FLAG_SUBTREE_INDEX: Final = 0x40
 
-#: The attributes each user must be able to read on itself (seed 001 / DS guide).
+#: The attributes each user must be able to read on itself (WorkSpaces guide (2016); DS guide).
 USER_READ_ATTRIBUTES: Final = (
     "givenName",
     "sn",
@@ -190,14 +214,18 @@ PASSWORD_MIN_CONSOLE: Final = 8
 PASSWORD_MAX: Final = 128
 #: sAMAccountName is limited to 20 characters for users (MS-ADTS 3.1.1.5.2.2).
 SAM_ACCOUNT_NAME_MAX: Final = 20
+#: A group's sAMAccountName: up to 256 characters (MS-ADA3 SAM-Account-Name rangeUpper), same forbidden set.
+GROUP_NAME_MAX: Final = 256
+#: Amazon WorkSpaces API Reference, WorkspaceRequest: UserName is 1-63 characters.
+WORKSPACES_USER_NAME_MAX: Final = 63
 
-# --- Delegation (seed 001: "Delegating Connect Privileges"; MS-ADTS schema GUIDs) -------------------
+# --- Delegation (WorkSpaces guide (2016): "Delegating Connect Privileges"; MS-ADTS schema GUIDs) -----
 
 DELEGATION_GROUP: Final = "WorkSpaces_Connectors"
 SCHEMA_GUID_USER: Final = "bf967aba-0de6-11d0-a285-00aa003049e2"
 SCHEMA_GUID_COMPUTER: Final = "bf967a86-0de6-11d0-a285-00aa003049e2"
 
-# --- RADIUS MFA (ds API: RadiusSettings; seed 001 for the 2016 limits) -----------------------------
+# --- RADIUS MFA (ds API: RadiusSettings; WorkSpaces guide (2016) for the 2016 limits) -------------
 
 RADIUS_PORT_MIN: Final = 1025
 RADIUS_PORT_MAX: Final = 65535
@@ -205,7 +233,7 @@ RADIUS_PORT_DEFAULT: Final = 1812
 RADIUS_TIMEOUT_MIN: Final = 1
 RADIUS_TIMEOUT_MAX: Final = 50
 RADIUS_TIMEOUT_FAILOVER_MAX: Final = 20
-"""seed 001 allowed 1-20 s; above 20 s AD Connector does not fail over to the next server."""
+"""The WorkSpaces guide (2016) allowed 1-20 s; above 20 s AD Connector does not fail over to the next server."""
 RADIUS_RETRIES_MIN: Final = 0
 RADIUS_RETRIES_MAX: Final = 10
 RADIUS_SECRET_MIN: Final = 8
@@ -215,7 +243,7 @@ RADIUS_PROTOCOLS: Final = ("PAP", "CHAP", "MS-CHAPv1", "MS-CHAPv2")
 #: The user name AWS sends when it checks a RADIUS server on enablement.
 RADIUS_PROBE_USER: Final = "fakeusername"
 
-# --- GPO (MS-GPOL, MS-GPREG; seed 001 "Using Group Policy") -----------------------------------------
+# --- GPO (MS-GPOL, MS-GPREG; WorkSpaces guide (2016): "Using Group Policy") -------------------------
 
 REGISTRY_CSE_GUID: Final = "{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"
 REGISTRY_TOOL_GUID: Final = "{D02B1F72-3407-11D1-B5D6-00C04FB9620D}"
@@ -223,3 +251,15 @@ PCOIP_KEY_DEFAULTS: Final = r"Software\Policies\Teradici\PCoIP\pcoip_admin_defau
 PCOIP_KEY_ENFORCED: Final = r"Software\Policies\Teradici\PCoIP\pcoip_admin"
 LOGON_BANNER_KEY: Final = r"Software\Microsoft\Windows\CurrentVersion\Policies\System"
 LOGON_BANNER_VALUES: Final = ("LegalNoticeCaption", "LegalNoticeText")
+#: WorkSpaces guide (2016), "Using Group Policy to Manage WorkSpaces and Users": some settings log users
+#: off when they disconnect. Microsoft's "Session Time Limits" policies (Remote Desktop Services >
+#: Remote Desktop Session Host) write these REG_DWORD values, time limits in milliseconds (0 = never).
+RDS_POLICY_KEY: Final = r"Software\Policies\Microsoft\Windows NT\Terminal Services"
+RDS_MAX_DISCONNECTION: Final = "MaxDisconnectionTime"
+"""'Set time limit for disconnected sessions': a disconnected session is ended (logged off) after this."""
+RDS_MAX_IDLE: Final = "MaxIdleTime"
+"""'Set time limit for active but idle Remote Desktop Services sessions'."""
+RDS_MAX_CONNECTION: Final = "MaxConnectionTime"
+"""'Set time limit for active Remote Desktop Services sessions'."""
+RDS_END_AT_LIMIT: Final = "fResetBroken"
+"""'End session when time limits are reached': 1 ends (logs off) instead of disconnecting at a limit."""

@@ -15,11 +15,13 @@ from typing import Literal
 
 from adprep.errors import InputError
 from adprep.requirements import (
+    GROUP_NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN_API,
     PASSWORD_MIN_CONSOLE,
     SAM_ACCOUNT_NAME_MAX,
     SERVICE_ACCOUNT_NAME_PATTERN,
+    WORKSPACES_USER_NAME_MAX,
 )
 
 # MS-ADTS 3.1.1.5.2.2 / "User naming conventions in AD DS": characters a logon name may not hold.
@@ -60,6 +62,43 @@ def validate_sam_account_name(name: str) -> str:
         )
     if name.strip(". ") == "":
         raise InputError(f"The user logon name {name!r} is only spaces and periods")
+    return name
+
+
+def workspaces_user_name_problem(name: str) -> str | None:
+    """Why WorkSpaces or AD Connector would not take ``name`` (an existing user's sAMAccountName) as a
+    WorkSpaces user name, as one sentence; ``None`` when it is fine.
+
+    Rules, in order: the WorkSpaces API's 1-63 characters (Amazon WorkSpaces API Reference,
+    WorkspaceRequest: UserName), then Active Directory's own for a logon name
+    (:func:`validate_sam_account_name`: 20 characters, no ``"/\\[]:;|=,+*?<>@``, no control
+    characters, no trailing period). AD refuses such names when an account is created through the
+    SAM interfaces, but objects written over LDAP by other tools, or migrated, can carry them, and
+    the user cannot type them at the WorkSpaces sign-in (AD Connector authenticates the name as typed).
+    """
+    if len(name) > WORKSPACES_USER_NAME_MAX:
+        return (
+            f"The user logon name {name[:20]!r}… is {len(name)} characters long; WorkSpaces takes user "
+            f"names of 1 to {WORKSPACES_USER_NAME_MAX} characters"
+        )
+    try:
+        validate_sam_account_name(name)
+    except InputError as e:
+        return e.message
+    return None
+
+
+def validate_group_name(name: str) -> str:
+    """A group's sAMAccountName: 1-256 characters, the logon name's forbidden set. Returns it unchanged."""
+    if (
+        not name.strip()
+        or len(name) > GROUP_NAME_MAX
+        or any(c in SAM_FORBIDDEN or ord(c) < 0x20 for c in name)
+    ):
+        raise InputError(
+            f"The group name {name!r} is not one Active Directory accepts",
+            hint=f'Use 1-{GROUP_NAME_MAX} characters, none of " / \\ [ ] : ; | = , + * ? < > @.',
+        )
     return name
 
 

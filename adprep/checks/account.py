@@ -375,3 +375,51 @@ def check_kerberos(login: KerberosLogin | None, facts: AccountFacts) -> CheckRes
         adc_error=adc.format(ip=login.kdc),
         target=login.kdc,
     )
+
+
+#: Why the account checks are skipped in a preflight without ``--user``.
+NO_ACCOUNT_REASON = "no service account given (--user)"
+
+#: The checks that need the service account's bind, in report order, with what each would prove.
+NEEDS_ACCOUNT: tuple[tuple[str, str], ...] = (
+    ("directory.vlv.setting", "VLV setting (msDS-Other-Settings, read as the account)"),
+    ("directory.vlv.search", "VLV search as the service account"),
+    ("directory.cn_index", "CN index for large directories (the user count, read as the account)"),
+    ("directory.preauth", "Accounts without Kerberos pre-authentication (read as the account)"),
+    ("account.bind", "Service account bind"),
+    ("account.state", "Service account state"),
+    ("account.rights.create_computer", "Right to create computer objects"),
+    ("account.rights.read_users", "Right to read users"),
+    ("account.join_probe", "Join probe"),
+    ("account.kerberos", "Kerberos login as the service account"),
+    ("gpo.scan", "GPOs that reach the target container (scanned as the account)"),
+)
+
+
+def check_without_account(dc_address: str | None) -> list[CheckResult]:
+    """A preflight without a service account: every check that needs its bind is ``skip`` with the
+    reason, then ``account.scope`` says so once (the report's summary shows it)."""
+    remedy = "Run again with --user (and its password) to check the service account and what it can read."
+    reason: dict[str, FactValue] = {"reason": NO_ACCOUNT_REASON}
+    results = [
+        CheckResult(
+            cid,
+            Status.SKIP,
+            f"{what}: not checked, {NO_ACCOUNT_REASON}",
+            reason,
+            remedy=remedy,
+            target=dc_address,
+        )
+        for cid, what in NEEDS_ACCOUNT
+    ]
+    results.append(
+        CheckResult(
+            "account.scope",
+            Status.SKIP,
+            f"Service account checks skipped: {NO_ACCOUNT_REASON}; ran without credentials: DNS/SRV, ports, "
+            "CLDAP, functional levels and clocks (anonymous rootDSE)",
+            {"reason": NO_ACCOUNT_REASON, "skipped": [cid for cid, _ in NEEDS_ACCOUNT]},
+            remedy=remedy,
+        )
+    )
+    return results

@@ -12,7 +12,13 @@ from typing import Literal
 from adprep import requirements as req
 from adprep.ad.functional_level import describe_level, meets_minimum
 from adprep.collect.account import VlvProbe
-from adprep.collect.directory import DEFAULT_MAX_TEMP_TABLE_SIZE, DirectoryFacts, Observed, RootDse
+from adprep.collect.directory import (
+    DEFAULT_MAX_TEMP_TABLE_SIZE,
+    DirectoryFacts,
+    Observed,
+    PreauthUsers,
+    RootDse,
+)
 from adprep.model import CheckResult, FactValue, Status
 
 _LEVEL_ATTRIBUTE = {"forest": "forestFunctionality", "domain": "domainFunctionality"}
@@ -233,15 +239,19 @@ def check_cn_index(facts: DirectoryFacts) -> CheckResult:
 
 def check_preauth(facts: DirectoryFacts) -> CheckResult:
     """Accounts with DONT_REQ_PREAUTH (MS-ADTS 2.2.16): listed, as a warning."""
+    return check_preauth_users(facts.address, facts.preauth)
+
+
+def check_preauth_users(address: str, found: Observed[PreauthUsers]) -> CheckResult:
+    """:func:`check_preauth` from the accounts alone (as ``adprep fix`` reads them again)."""
     cid = "directory.preauth"
-    found = facts.preauth
     if found.value is None:
-        return _error(cid, "Kerberos pre-authentication: not known", found.error, facts.address)
+        return _error(cid, "Kerberos pre-authentication: not known", found.error, address)
     p = found.value
     fact_map: dict[str, FactValue] = {"accounts": list(p.names), "total": p.total}
     if p.total == 0:
         return CheckResult(cid, Status.PASS, "Every account requires Kerberos pre-authentication", fact_map,
-                           target=facts.address)  # fmt: skip
+                           target=address)  # fmt: skip
     more = f" and {p.total - len(p.names)} more" if p.total > len(p.names) else ""
     return CheckResult(
         cid,
@@ -253,7 +263,7 @@ def check_preauth(facts: DirectoryFacts) -> CheckResult:
             "0x400000): such accounts cannot sign in to WorkSpaces through AD Connector, and anyone can "
             "request crackable data for them (AS-REP roasting)."
         ),
-        target=facts.address,
+        target=address,
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from adprep import requirements as req
 from adprep.collect.ports import RpcFact, UdpProbeFact
 from adprep.model import CheckResult, FactValue, Status
+from adprep.transport.icmp import IcmpEcho
 from adprep.transport.tcp import TcpProbe
 
 _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "error": "error"}
@@ -18,8 +19,14 @@ def port_check_id(proto: str, address: str, port: int) -> str:
     return f"ports.{proto}.{address}.{port}"
 
 
-def check_tcp_port(probe: TcpProbe, *, advisory: bool = False) -> CheckResult:
-    """The verdict on one TCP port. ``advisory`` ports warn instead of failing when not open."""
+def _advisory_note(source: str | None) -> str:
+    listed = f"{source} lists it" if source else "the port profile lists it"
+    return f" AD Connector itself does not need this port; {listed}."
+
+
+def check_tcp_port(probe: TcpProbe, *, advisory: bool = False, source: str | None = None) -> CheckResult:
+    """The verdict on one TCP port. ``advisory`` ports warn instead of failing when not open;
+    ``source`` names the list that asks for them."""
     verdict = _TCP_VERDICT[probe.outcome]
     service = req.port_service("tcp", probe.port)
     title = f"TCP {probe.port} ({service}) on {probe.address}: {verdict}"
@@ -58,7 +65,7 @@ def check_tcp_port(probe: TcpProbe, *, advisory: bool = False) -> CheckResult:
         )
     status = Status.WARN if advisory else Status.FAIL
     if advisory:
-        remedy += " AD Connector itself does not need this port; the source document lists it."
+        remedy += _advisory_note(source)
     return CheckResult(
         cid,
         status,
@@ -70,7 +77,7 @@ def check_tcp_port(probe: TcpProbe, *, advisory: bool = False) -> CheckResult:
     )
 
 
-def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False) -> CheckResult:
+def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False, source: str | None = None) -> CheckResult:
     """The verdict on one UDP port: open only when the service answered its protocol's request."""
     port, address = fact.port, fact.address
     service = req.port_service("udp", port)
@@ -109,9 +116,7 @@ def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False) -> CheckResult
     status = Status.WARN if advisory else Status.FAIL
     if ex.outcome == "refused":
         facts["verdict"] = "closed"
-        remedy = (
-            f"{address} answered ICMP port unreachable for UDP {port}: no {service} service listens there."
-        )
+        remedy = f"{address} answered ICMP port unreachable for UDP {port}: nothing serves {service} there."
     elif ex.outcome == "silent":
         facts["verdict"] = "open|filtered"
         remedy = (
@@ -123,7 +128,7 @@ def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False) -> CheckResult
         return CheckResult(cid, Status.ERROR, f"UDP {port} ({service}) on {address}: error ({ex.errno_name})", facts,
                            remedy=f"This host could not send to {address} ({ex.errno_name}).", target=address)  # fmt: skip
     if advisory:
-        remedy += " AD Connector itself does not need this port; the source document lists it."
+        remedy += _advisory_note(source)
         adc = None
     title = f"UDP {port} ({service}) on {address}: {facts['verdict']}"
     return CheckResult(cid, status, title, facts, remedy=remedy, adc_error=adc, target=address)
@@ -154,6 +159,99 @@ def check_rpc_interface(fact: RpcFact) -> CheckResult:
         f"dynamic RPC range (1024-65535, or the range the DCs are restricted to) from the WorkSpaces subnets to "
         f"{fact.address}.",
         target=fact.address,
+    )
+
+
+def check_icmp_echo(echo: IcmpEcho) -> CheckResult:
+    """``ports.icmp.<address>``: does the DC answer an ICMP echo? WorkSpaces' security group allows ICMP
+    to the directory controllers (Amazon WorkSpaces Administration Guide (2016), WorkSpaces Security Group).
+
+    Unanswered echoes warn rather than fail: no AD Connector or WorkSpaces error is documented for
+    them, and many DCs' host firewalls drop echo requests on purpose.
+    """
+    address = echo.address
+    cid = f"ports.icmp.{address}"
+    facts: dict[str, FactValue] = {"protocol": "icmp", "outcome": echo.outcome, "attempts": echo.attempts,
+                                   "elapsed_ms": echo.elapsed_ms}  # fmt: skip
+    if echo.socket_kind:
+        facts["socket"] = echo.socket_kind
+    if echo.detail:
+        facts["detail"] = echo.detail
+    if echo.outcome == "reply":
+        facts["verdict"] = "open"
+        return CheckResult(cid, Status.PASS, f"ICMP echo to {address}: answered", facts, target=address)
+    if echo.outcome in ("not_allowed", "not_carried"):
+        facts["verdict"] = "untested"
+        why = "this host may not send ICMP" if echo.outcome == "not_allowed" else "the relay cannot send ICMP"
+        remedy = (
+            f"Not tested: {echo.detail}. Run adprep as root, or add its group to net.ipv4.ping_group_range "
+            "(sysctl), to test ICMP."
+            if echo.outcome == "not_allowed"
+            else f"Not tested: {echo.detail} (its protocol opens only TCP and UDP sockets). Test ICMP from that "
+            "subnet with ping, or run adprep itself there."
+        )
+        return CheckResult(cid, Status.SKIP, f"ICMP echo to {address}: not tested ({why})", facts,
+                           remedy=remedy, target=address)  # fmt: skip
+    if echo.outcome == "error":
+        facts["verdict"] = "error"
+        return CheckResult(cid, Status.ERROR, f"ICMP echo to {address}: could not send ({echo.detail})", facts,
+                           remedy=f"This host could not send an ICMP echo to {address} ({echo.detail}).",
+                           target=address)  # fmt: skip
+    if echo.outcome == "unreachable":
+        facts["verdict"] = "closed"
+        title = f"ICMP echo to {address}: {echo.detail}"
+    else:
+        facts["verdict"] = "filtered"
+        title = f"ICMP echo to {address}: no reply to {echo.attempts} echo request(s)"
+    return CheckResult(
+        cid,
+        Status.WARN,
+        title,
+        facts,
+        remedy=f"WorkSpaces' security group allows ICMP to the directory controllers: allow ICMP echo from the "
+        f"WorkSpaces subnets to {address} (and its replies back), or accept that ping cannot reach this DC.",
+        target=address,
+    )
+
+
+def check_port_scope(ran: req.PortProfile | None, *, tcp: tuple[int, ...] = (), udp: tuple[int, ...] = (),
+                     rpc: bool = True, icmp: bool = False) -> CheckResult:  # fmt: skip
+    """``ports.scope``: which port list ran, and what it left untested of WorkSpaces' whole list.
+
+    ``ran`` is the profile (None for hand-picked ports, given as ``tcp``/``udp``/``icmp``). Dynamic
+    RPC counts as tested when TCP 135 was (the endpoint mapper's ports are tested) and ``rpc`` is on.
+    """
+    full = req.PORT_PROFILES[req.WORKSPACES_PROFILE]
+    tcp_ran, udp_ran = set(ran.tcp if ran else tcp), set(ran.udp if ran else udp)
+    icmp_ran = ran.icmp if ran else icmp
+    missing_tcp = [p for p in full.tcp if p not in tcp_ran]
+    missing_udp = [p for p in full.udp if p not in udp_ran]
+    untested = [f"TCP {p}" for p in missing_tcp] + [f"UDP {p}" for p in missing_udp]
+    if not (135 in tcp_ran and rpc):
+        untested.append("dynamic RPC")
+    if full.icmp and not icmp_ran:
+        untested.append("ICMP echo")
+    name = ran.name if ran else "custom"
+    what = f"profile {name} ({ran.purpose})" if ran else "the ports given by hand"
+    facts: dict[str, FactValue] = {
+        "profile": name,
+        "source": ran.source if ran else None,
+        "tcp": sorted(tcp_ran),
+        "udp": sorted(udp_ran),
+        "icmp": icmp_ran,
+        "untested": untested,
+        "compared_with": req.WORKSPACES_PROFILE,
+    }
+    if not untested:
+        return CheckResult("ports.scope", Status.PASS, f"Ports: {what}; nothing of WorkSpaces' list left untested",
+                           facts)  # fmt: skip
+    return CheckResult(
+        "ports.scope",
+        Status.SKIP,
+        f"Ports: {what}; not tested of WorkSpaces' list: {', '.join(untested)}",
+        facts,
+        remedy=f"Run with --profile {req.WORKSPACES_PROFILE} to test everything WorkSpaces needs towards the DCs "
+        "(joining computers and logging users on), not only what AD Connector needs.",
     )
 
 

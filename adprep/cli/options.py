@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from adprep.checks.drift import Baseline
     from adprep.jobs.directory_session import DirectorySettings
     from adprep.transport.vantages import RelayOptions
     from adprep.vantage import VantageSpec
@@ -19,7 +20,42 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def report_options(func: F) -> F:
-    """--format, --output, --vantage."""
+    """--format, --output, --vantage, --redact, --baseline.
+
+    ``--redact`` and ``--baseline`` do not reach the command: the baseline is read and checked here,
+    before the command runs (a bad one is exit 2 before any traffic), and both go to
+    ``App.emit_report`` through the app object.
+    """
+
+    command = func
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from adprep.cli.app import App, ReportSettings
+
+        redact = bool(kwargs.pop("redact"))
+        baseline_path: Path | None = kwargs.pop("baseline")
+        ctx = click.get_current_context()
+        baseline = read_baseline(baseline_path, command_path=ctx.command_path) if baseline_path else None
+        app = ctx.find_object(App)
+        if app is not None:
+            app.report_settings = ReportSettings(redact=redact, baseline=baseline)
+        return command(*args, **kwargs)
+
+    func = wrapper  # type: ignore[assignment]
+    func = click.option(
+        "--baseline",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="An earlier JSON report of the same command: also report what changed since (new failures, "
+        "fixed ones, new or vanished DCs, changed verdicts). Exit status 5 when something regressed.",
+    )(func)
+    func = click.option(
+        "--redact",
+        is_flag=True,
+        help="Replace domain, host and user names, addresses and DNs by stable tokens (DC-1, DOMAIN-1, "
+        "USER-1…) in every format, for sharing the report.",
+    )(func)
     func = click.option(
         "--vantage",
         metavar="LABEL",
@@ -35,12 +71,45 @@ def report_options(func: F) -> F:
     func = click.option(
         "--format",
         "fmt",
-        type=click.Choice(["table", "json", "junit"]),
+        type=click.Choice(["table", "json", "junit", "markdown", "html", "openmetrics"]),
         default="table",
         show_default=True,
-        help="Report format: a table for people, JSON (schema adprep/schema/report-v1.json) or JUnit XML.",
+        help="Report format: a table for people, JSON (schema adprep/schema/report-v1.json), JUnit XML, "
+        "Markdown, one self-contained HTML page, or OpenMetrics text (node_exporter textfile collector, "
+        "Pushgateway).",
     )(func)
     return func
+
+
+def read_baseline(path: Path, *, command_path: str) -> Baseline:
+    """The ``--baseline`` report at ``path``, checked: an adprep JSON report of the same command."""
+    import json
+
+    from adprep.checks.drift import parse_baseline
+    from adprep.errors import InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else "it is not UTF-8 text"
+        raise InputError(
+            f"Cannot read the baseline {path}: {why}", hint="Pass a JSON report written by --format json."
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(
+            f"The baseline {path} is not JSON ({e.msg} at line {e.lineno})",
+            hint="Pass a report written by --format json.",
+        ) from None
+    baseline = parse_baseline(data, source=str(path))
+    command = command_path.split(" ", 1)[1] if " " in command_path else command_path
+    if command != baseline.command and not command.startswith(baseline.command + " "):
+        raise InputError(
+            f"The baseline {path} is a report of 'adprep {baseline.command}', not of 'adprep {command}'",
+            hint="Compare a run with an earlier run of the same command.",
+        )
+    return baseline
 
 
 def config_option(func: F) -> F:
@@ -69,7 +138,9 @@ def plan_options(func: F) -> F:
     return func
 
 
-_DIRECTORY_KEYS = ("dc", "domain", "user", "password_file", "dc_name", "ldap_mode", "ca_file", "insecure")
+_DIRECTORY_KEYS = (
+    "dc", "dns_ips", "domain", "user", "password_file", "dc_name", "ldap_mode", "ca_file", "insecure",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,6 +148,7 @@ class DirectoryOptions:
     """The raw ``--dc/--domain/--user/...`` values of one invocation; ``settings()`` validates them."""
 
     dc: str | None
+    dns_ips: tuple[str, ...]
     domain: str | None
     user: str | None
     password_file: Path | None
@@ -96,14 +168,20 @@ class DirectoryOptions:
         return ",".join(f"DC={label}" for label in self.domain.strip().rstrip(".").lower().split("."))
 
     def settings(self) -> DirectorySettings:
-        """Validated settings, with the password read from its source (file, env, prompt)."""
+        """Validated settings, with the password read from its source (file, env, prompt) and the DC
+        resolved or located (on a terminal, stderr says which DC was found and how)."""
+        import sys
+
         from adprep.jobs.directory_session import directory_settings
 
-        return directory_settings(
+        found = directory_settings(
             dc=self.dc, domain=self.domain, user=self.user, password_file=self.password_file,
             dc_name=self.dc_name, mode=self.ldap_mode, ca_file=self.ca_file, insecure=self.insecure,
-            prompt=prompt_password,
+            prompt=prompt_password, dns_ips=self.dns_ips,
         )  # fmt: skip
+        if found.located and sys.stderr.isatty():
+            click.echo(f"adprep: domain controller {found.located}", err=True)
+        return found
 
 
 def directory_options(func: F) -> F:
@@ -120,9 +198,20 @@ def directory_options(func: F) -> F:
     opts = [
         click.option(
             "--dc",
-            metavar="ADDRESS",
+            metavar="HOST|ADDRESS",
             envvar="ADPREP_DC",
-            help="The domain controller's IP address. Env: ADPREP_DC.",
+            help="The domain controller: its host name (TLS is verified against it) or IP address. Without it, a "
+            "writable DC of --domain is found through DNS (_ldap._tcp.dc._msdcs), as Windows' DC locator does. "
+            "Env: ADPREP_DC.",
+        ),
+        click.option(
+            "--dns-ip",
+            "dns_ips",
+            multiple=True,
+            metavar="IP",
+            envvar="ADPREP_DNS_IP",
+            help="A DNS server to find the DC with (--dc as a host name, or no --dc); default: this host's "
+            "resolver. Repeatable. Env: ADPREP_DNS_IP.",
         ),
         click.option(
             "--domain",
@@ -144,7 +233,8 @@ def directory_options(func: F) -> F:
         click.option(
             "--dc-name",
             metavar="FQDN",
-            help="The DC's host name as its TLS certificate has it (needed unless the certificate names the IP address).",
+            help="Verify the DC's TLS certificate against this name instead (for a certificate that names neither "
+            "the host name --dc gives or DNS finds, nor the address).",
         ),
         click.option(
             "--ldap-mode",

@@ -252,7 +252,7 @@ def collect_directory(
         )
         preauth = Observed.attempt(
             "Accounts without Kerberos pre-authentication could not be read",
-            lambda: _preauth(session, default_nc),
+            lambda: read_preauth_users(session, default_nc),
         )
     return DirectoryFacts(
         address=target.address,
@@ -294,7 +294,8 @@ def _count_users(session: LdapSession, base: str, limit: int) -> UserCount:
     return UserCount(counted, capped=False)
 
 
-def _preauth(session: LdapSession, base: str) -> PreauthUsers:
+def read_preauth_users(session: LdapSession, base: str) -> PreauthUsers:
+    """The accounts under ``base`` without Kerberos pre-authentication (any bound session that reads users)."""
     names: list[str] = []
     total = 0
     for entry in session.iter_search(base, PREAUTH_FILTER, attributes=("sAMAccountName",)):

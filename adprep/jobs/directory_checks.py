@@ -12,15 +12,15 @@ from collections.abc import Callable
 
 from adprep.ad.dn import ou_path_to_dn
 from adprep.checks.account import check_account, check_kerberos
-from adprep.checks.directory import check_directory, check_time_skew
+from adprep.checks.directory import check_directory, check_functional_level, check_time_skew
 from adprep.collect.account import collect_service_account
-from adprep.collect.directory import collect_directory, collect_root_dse
+from adprep.collect.directory import DirectoryFacts, Observed, collect_directory, collect_root_dse
 from adprep.errors import TransportError
 from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult
 from adprep.secrets import Secret
 from adprep.transport.kerberos import kerberos_login
-from adprep.transport.ldap import LdapMode, LdapSession, connect
+from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
 
 
 def target_container_dn(target_ou: str | None, base_dn: str) -> str | None:
@@ -83,4 +83,25 @@ def run_directory_checks(
         *check_directory(directory, account.vlv),
         *check_account(account),
         check_kerberos(login, account),
+    ]
+
+
+def run_anonymous_directory_checks(*, dc_address: str, timeout: float) -> list[CheckResult]:
+    """What the directory says without credentials: its clock and the forest and domain functional
+    levels, from the rootDSE read anonymously over LDAP 389 (MS-ADTS 3.1.1.3.2: the rootDSE is readable
+    before any bind), as DirectoryServicePortTest tests the levels with the domain alone.
+
+    Results: ``directory.time_skew.<dc>``, ``directory.functional_level.forest|domain``.
+    """
+    root = collect_root_dse(LdapTarget(dc_address, mode="plain", timeout=timeout))
+    why = "not read without a service account"
+    facts = DirectoryFacts(
+        address=dc_address, root_dse=root, other_settings=Observed.failed(why),
+        max_temp_table_size=Observed.failed(why), user_count=Observed.failed(why),
+        cn_search_flags=Observed.failed(why), preauth=Observed.failed(why),
+    )  # fmt: skip
+    return [
+        check_time_skew(dc_address, root),
+        check_functional_level("forest", facts),
+        check_functional_level("domain", facts),
     ]

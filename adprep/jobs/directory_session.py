@@ -2,17 +2,26 @@
 
 One definition for preflight, delegate, account, ou, users and gpo: which DC, which name its
 certificate carries, how to protect the connection, who binds and where the password comes from.
+The DC may be given by address or host name, or found from the domain alone through DNS, as the
+Windows DC locator finds a writable DC (:mod:`adprep.collect.dc_locator`).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from adprep.ad.names import validate_domain_fqdn
 from adprep.errors import InputError
 from adprep.secrets import Secret, read_secret
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
 from adprep.validate import parse_address
+
+if TYPE_CHECKING:
+    from adprep.collect.dc_locator import LocatedDc
 
 PASSWORD_ENV = "ADPREP_PASSWORD"
 
@@ -20,14 +29,16 @@ PASSWORD_ENV = "ADPREP_PASSWORD"
 @dataclass(frozen=True)
 class DirectorySettings:
     dc: str
-    """The DC's IP address."""
+    """The DC's IP address (resolved or located when it was given by name, or not at all)."""
     domain: str
     """The AD domain's DNS name, e.g. ``corp.example.com``."""
     user: str
     """The account that binds (sAMAccountName, UPN or DN)."""
     password: Secret
     dc_name: str | None = None
-    """The DC's host name, checked against its certificate."""
+    """The DC's host name, checked against its certificate (``--dc-name``, else the name given or found)."""
+    located: str | None = None
+    """How the DC was found, when it was not given as an address."""
     mode: LdapMode = "ldaps"
     ca_file: str | None = None
     verify: bool = True
@@ -63,14 +74,25 @@ def directory_settings(
     insecure: bool = False,
     timeout: float = 5.0,
     prompt: object = None,
+    dns_ips: Sequence[str] = (),
 ) -> DirectorySettings:
-    """Validate the connection inputs and read the password from its source (never argv)."""
-    if not dc:
-        raise InputError("No domain controller given", hint="Pass --dc with the DC's IP address.")
+    """Validate the connection inputs, read the password from its source (never argv), then find the DC.
+
+    ``dc`` is an IP address (used as is), a host name (resolved through ``dns_ips``, else this host's
+    resolver; TLS is verified against it) or None (a writable DC of ``domain`` is located through
+    DNS). A name or location that fails raises :class:`adprep.errors.TransportError`.
+    """
     if not domain:
         raise InputError(
             "No domain given", hint="Pass --domain with the AD domain's DNS name, e.g. corp.example.com."
         )
+    if dc and not _is_address(dc):
+        _check_host_name(dc)
+    servers = tuple(
+        dict.fromkeys(
+            parse_address(t, what="DNS server address") for ip in dns_ips for t in ip.split(",") if t.strip()
+        )
+    )
     if not user:
         raise InputError(
             "No account given to bind as", hint="Pass --user (e.g. Administrator or the service account)."
@@ -89,17 +111,54 @@ def directory_settings(
         prompt=prompt if callable(prompt) else None,
     )
     assert secret is not None
+    fqdn = domain.strip().rstrip(".").lower()
+    if dc and _is_address(dc):
+        address, host, how = parse_address(dc, what="domain controller"), None, None
+    else:  # a host name to resolve, or a DC to locate: network traffic, after every input is checked
+        ldap_port = 636 if mode == "ldaps" else 389
+        found = asyncio.run(_find_dc(dc, fqdn, servers, timeout=min(timeout, 2.0), ldap_port=ldap_port))
+        address, host, how = found.address, found.host, found.how
     return DirectorySettings(
-        dc=parse_address(dc, what="domain controller"),
-        domain=domain.strip().rstrip(".").lower(),
+        dc=address,
+        domain=fqdn,
         user=user,
         password=secret,
-        dc_name=dc_name,
+        dc_name=dc_name or host,
         mode=mode,  # type: ignore[arg-type]
         ca_file=ca_file,
         verify=not insecure,
         timeout=timeout,
+        located=how,
     )
+
+
+async def _find_dc(
+    dc: str | None, domain: str, servers: Sequence[str], *, timeout: float, ldap_port: int
+) -> LocatedDc:
+    from adprep.collect.dc_locator import find_dc
+    from adprep.transport.network import LocalNetwork
+
+    return await find_dc(
+        LocalNetwork(), dc=dc, domain=domain, servers=servers, timeout=timeout, ldap_port=ldap_port
+    )
+
+
+def _is_address(text: str) -> bool:
+    from adprep.collect.dc_locator import is_address
+
+    return is_address(text)
+
+
+def _check_host_name(text: str) -> None:
+    """A DC host name: DNS labels (a single label is taken inside the domain)."""
+    name = text.strip().rstrip(".")
+    try:
+        validate_domain_fqdn(name if "." in name else f"{name}.invalid")
+    except InputError:
+        raise InputError(
+            f"The domain controller {text!r} is neither an IP address nor a host name",
+            hint="Give the DC's host name (dc1.corp.example.com) or its IP address.",
+        ) from None
 
 
 def open_session(settings: DirectorySettings) -> LdapSession:

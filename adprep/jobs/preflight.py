@@ -4,6 +4,10 @@ Inputs are validated before any traffic. Then: DNS/SRV discovery from each given
 and TCP); the DCs found go through the port checks while, at the same time, the directory and
 service-account checks run against the first DC that answers LDAP, so one filtered DC costs one
 timeout, not a sum of them.
+
+Without a service account (no ``--user``) everything that needs no credentials still runs (DNS/SRV,
+ports, CLDAP, the functional levels and clocks from the anonymous rootDSE), and every check that
+needs the account's bind is ``skip`` with the reason; no password is asked for.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 
 from adprep import requirements as req
 from adprep.ad.names import check_password, validate_domain_fqdn, validate_service_account_name
+from adprep.checks.account import check_without_account
 from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
-from adprep.checks.ports import check_client_sites
+from adprep.checks.ports import check_client_sites, check_port_scope
 from adprep.collect.dns import collect_dns
 from adprep.collect.ports import RpcMapper
 from adprep.errors import InputError
@@ -39,8 +44,9 @@ from adprep.vantage import VantageSpec
 class PreflightSettings:
     domain: str
     dns_ips: tuple[str, ...]
-    username: str
-    password: Secret
+    username: str | None
+    """The service account; None runs only the checks that need no credentials."""
+    password: Secret | None
     extra_dcs: tuple[str, ...] = ()
     """DC addresses to check besides those the SRV records name."""
     target_ou: str | None = None
@@ -120,9 +126,7 @@ def preflight_settings(
             f"{len(ips)} DNS server addresses given; AD Connector takes at most {req.MAX_DNS_IPS}",
             hint="Give the one or two DNS servers you will give AD Connector.",
         )
-    if not username:
-        raise InputError("No service account given", hint="Pass --user with the service account's user name.")
-    name = validate_service_account_name(username)
+    name = validate_service_account_name(username) if username else None
     if profile is not None and profile not in req.PORT_PROFILES:
         raise InputError(
             f"Unknown port profile {profile!r}", hint=f"Use one of: {', '.join(req.PORT_PROFILES)}."
@@ -131,25 +135,12 @@ def preflight_settings(
         raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
     extra = tuple(parse_address(d, what="domain controller") for d in extra_dcs)
     checked_timeout, checked_concurrency = check_timeout(timeout), check_concurrency(concurrency)
-    # Every other input is checked before the password is read (a prompt comes last).
-    secret = password() if callable(password) else password
-    pw = check_password(secret.reveal(), account_name=name)
-    if not pw.api_ok:
-        raise InputError(
-            f"The service account password has {pw.length} characters; AD Connector accepts 1 to {req.PASSWORD_MAX}",
-            hint="Use the password the account really has.",
-        )
     notes: list[CheckResult] = []
-    if not pw.console_ok:
-        notes.append(
-            CheckResult(
-                "input.password_policy",
-                Status.WARN,
-                "The AWS console would reject this password (the API accepts it)",
-                {"length": pw.length, "classes": sorted(pw.classes)},
-                remedy=" ".join(pw.problems),
-            )
-        )
+    secret: Secret | None = None
+    if name is not None:
+        # Every other input is checked before the password is read (a prompt comes last).
+        secret = password() if callable(password) else password
+        notes.extend(_password_notes(secret, name))
     return PreflightSettings(
         domain=fqdn,
         dns_ips=ips,
@@ -170,6 +161,28 @@ def preflight_settings(
         vantages=tuple(vantages),
         relay=relay or RelayOptions(concurrency=checked_concurrency),
     )
+
+
+def _password_notes(secret: Secret, name: str) -> list[CheckResult]:
+    """Refuse a password AD Connector's API refuses; warn about one its console would refuse."""
+    pw = check_password(secret.reveal(), account_name=name)
+    if not pw.api_ok:
+        raise InputError(
+            f"The service account password has {pw.length} characters; AD Connector accepts 1 to {req.PASSWORD_MAX}",
+            hint="Use the password the account really has.",
+        )
+    notes: list[CheckResult] = []
+    if not pw.console_ok:
+        notes.append(
+            CheckResult(
+                "input.password_policy",
+                Status.WARN,
+                "The AWS console would reject this password (the API accepts it)",
+                {"length": pw.length, "classes": sorted(pw.classes)},
+                remedy=" ".join(pw.problems),
+            )
+        )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -223,13 +236,19 @@ async def _first_ldap_dc(dcs: Sequence[_Dc], port: int, timeout: float) -> _Dc |
 
 def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[CheckResult]:
     if dc is None:
-        return [
+        unreachable = [
             could_not_run(
                 "directory.reachable",
                 "No domain controller answered LDAP: the directory and service-account checks could not run",
                 "Fix the connectivity failures above, then run again.",
             )
         ]
+        return unreachable if settings.username else [*unreachable, *check_without_account(None)]
+    if settings.username is None or settings.password is None:
+        from adprep.jobs.directory_checks import run_anonymous_directory_checks
+
+        anonymous = run_anonymous_directory_checks(dc_address=dc.address, timeout=max(settings.timeout, 5.0))
+        return [*anonymous, *check_without_account(dc.address)]
     from adprep.jobs.directory_checks import run_directory_checks
 
     results = run_directory_checks(
@@ -245,24 +264,35 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         join_probe=settings.join_probe,
         timeout=max(settings.timeout, 5.0),
     )
-    if settings.target_ou:
+    # The GPOs reaching the WorkSpaces' computers (the target OU, else the computers container), read
+    # as the account once its bind has worked, so a wrong password costs no second bad-password count.
+    if any(r.id == "account.bind" and r.status is Status.PASS for r in results):
         results.extend(_gpo_results(settings, dc))
+    else:
+        results.append(
+            CheckResult(
+                "gpo.scan", Status.SKIP, "GPOs that reach the WorkSpaces' computers: not scanned, the service "
+                "account could not bind", remedy="Fix account.bind, then run again.", target=dc.address,
+            )
+        )  # fmt: skip
     return results
 
 
 def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
-    """The GPOs that reach the target OU, scanned for settings that break WorkSpaces (as the account)."""
+    """The GPOs that reach the target OU (else the computers container), scanned for settings that break
+    WorkSpaces (as the account)."""
     from adprep.jobs.directory_checks import target_container_dn
     from adprep.jobs.directory_session import DirectorySettings
     from adprep.jobs.gpo import scan_gpos_with
 
+    if settings.username is None or settings.password is None:
+        return []  # without an account, gpo.scan is one of the checks reported as skipped
     ds = DirectorySettings(
         dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
         dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
         timeout=max(settings.timeout, 5.0),
     )  # fmt: skip
-    ou_dn = target_container_dn(settings.target_ou, ds.base_dn) or ds.base_dn
-    return scan_gpos_with(ds, ou_dn)
+    return scan_gpos_with(ds, target_container_dn(settings.target_ou, ds.base_dn))
 
 
 async def _preflight(
@@ -307,8 +337,10 @@ async def _preflight_from(
         timeout=settings.timeout,
         concurrency=settings.concurrency,
         profile=profile.name,
+        icmp=profile.icmp,
     )
-    ldap_port = 636 if settings.ldap_mode == "ldaps" else 389
+    # Without an account the rootDSE is read anonymously over plain LDAP (389), whatever --ldap-mode says.
+    ldap_port = 636 if settings.ldap_mode == "ldaps" and settings.username else 389
     mapper = RpcMapper(settings.timeout)
     port_task = asyncio.create_task(run.each(lambda net: collect_port_facts(net, ports, mapper=mapper)))
     # The directory and service-account checks run from this host, whatever the vantages.
@@ -331,6 +363,7 @@ async def _preflight_from(
             local_ran = True
         elif not local_ran:
             ldap_open |= {t for t in opened if t}
+    results.append(check_port_scope(profile, rpc=ports.rpc))
     # Every other DC's clock too (the first DC's comes with the directory checks), read from the
     # DCs whose LDAP port answered, while the directory checks are still running.
     others = [d for d in dcs if first is None or d.address != first.address]

@@ -3,6 +3,10 @@
 Not the local resolver: AD Connector sends its SRV queries to the DNS IPs the user gives, so adprep
 does too (dnspython's message codec, one server, one transport, from any vantage). Outcomes are facts: an answer,
 NXDOMAIN, no data, a refusal or server failure, or silence.
+
+The one exception, :func:`query_system` and :func:`addresses_system`: when a write command is told
+neither a DC address nor a DNS server, it finds its DC as any domain member would, through this
+host's own resolver (``/etc/resolv.conf``, ``/etc/hosts``).
 """
 
 from __future__ import annotations
@@ -118,3 +122,54 @@ async def query(
     if not srv and not addresses:
         return answer("nodata", elapsed, glue=glue)
     return answer("answer", elapsed, srv=tuple(srv), addresses=tuple(addresses), glue=glue)
+
+
+async def query_system(qname: str, rdtype: str, *, timeout: float) -> DnsAnswer:
+    """Ask this host's resolver (dnspython's, reading ``/etc/resolv.conf``) for ``qname``/``rdtype``."""
+    import time
+
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
+    started = time.perf_counter()
+
+    def answer(outcome: DnsOutcome, **kw: object) -> DnsAnswer:
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        return DnsAnswer("system resolver", "udp", qname, rdtype, outcome, elapsed, **kw)  # type: ignore[arg-type]
+
+    try:
+        resolver = dns.asyncresolver.Resolver()
+    except dns.exception.DNSException as e:
+        return answer("error", detail=f"this host's resolver is not configured ({e})")
+    try:
+        found = await resolver.resolve(qname, rdtype, lifetime=timeout, search=False)
+    except dns.resolver.NXDOMAIN:
+        return answer("nxdomain")
+    except dns.resolver.NoAnswer:
+        return answer("nodata")
+    except dns.resolver.LifetimeTimeout:
+        return answer("timeout", detail=f"no answer within {timeout:g} s")
+    except dns.resolver.NoNameservers as e:
+        return answer("servfail", detail=str(e))
+    except dns.exception.DNSException as e:
+        return answer("error", detail=str(e))
+    if rdtype == "SRV":
+        records = tuple(
+            SrvRecord(rd.priority, rd.weight, rd.port, rd.target.to_text(omit_final_dot=True).lower())
+            for rd in found
+        )
+        return answer("answer", srv=records)
+    return answer("answer", addresses=tuple(rd.address for rd in found))
+
+
+async def addresses_system(host: str) -> tuple[str, ...]:
+    """The addresses this host's resolver gives ``host`` (``getaddrinfo``: ``/etc/hosts`` too), in its order."""
+    import asyncio
+    import socket
+
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return ()
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from adprep.errors import LdapError, TransportError
+from adprep.errors import LdapConnectionLost, LdapError, TransportError
 from adprep.secrets import Secret
 
 LdapMode = Literal["ldaps", "starttls", "plain"]
@@ -72,14 +72,34 @@ def _explain(code: int | None, message: str | None, fallback: str) -> tuple[str,
     return e.sentence, e.hint
 
 
-def _as_error(exc: Exception, *, doing: str, secret: Secret | None = None) -> LdapError:
-    """Turn an ldap3 exception into an LdapError; scrub the password if a library echoed it."""
+def _connection_lost(exc: Exception) -> bool:
+    """Whether ldap3 says the connection itself broke (closed, reset, silent past the timeout), as
+    opposed to the server answering an operation with an error."""
+    from ldap3.core import exceptions as x
+
+    if isinstance(exc, x.LDAPReferralError | x.LDAPUnknownRequestError | x.LDAPUnknownResponseError):
+        return False
+    return isinstance(exc, x.LDAPCommunicationError | x.LDAPResponseTimeoutError)
+
+
+def _as_error(
+    exc: Exception, *, doing: str, secret: Secret | None = None, peer: str | None = None
+) -> LdapError:
+    """Turn an ldap3 exception into an LdapError (:class:`LdapConnectionLost` when the connection
+    broke); scrub the password if a library echoed it."""
     result = getattr(exc, "result", None)
     code = result if isinstance(result, int) else None
     description = getattr(exc, "description", None)
     message = getattr(exc, "message", None) or str(exc)
     if secret is not None and secret.reveal() and secret.reveal() in message:
         message = message.replace(secret.reveal(), "<secret>")
+    if code is None and _connection_lost(exc):
+        return LdapConnectionLost(
+            f"{doing} failed: the connection to {peer or 'the domain controller'} was lost ({_short(message)})",
+            hint="Check that the domain controller is running and reachable, then run the same command "
+            "again: it finishes what was started",
+            diagnostic=message,
+        )
     sentence, hint = _explain(code, message, str(description or message))
     return LdapError(
         f"{doing} failed: {sentence}",
@@ -103,6 +123,10 @@ class LdapSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def _peer(self) -> str:
+        return f"{self.target.address}:{self.target.effective_port}"
 
     def close(self) -> None:
         # Closing a broken connection is not an error worth reporting.
@@ -167,7 +191,7 @@ class LdapSession:
         except LDAPNoSuchObjectResult:
             return
         except LDAPException as e:
-            raise _as_error(e, doing=f"Searching {base}") from None
+            raise _as_error(e, doing=f"Searching {base}", peer=self._peer) from None
 
     def get(
         self, dn: str, attributes: Sequence[str] = ("*",), *, sd_flags: int | None = None
@@ -214,7 +238,7 @@ class LdapSession:
                 controls=controls,
             )
         except LDAPException as e:
-            raise _as_error(e, doing=f"VLV search of {base}") from None
+            raise _as_error(e, doing=f"VLV search of {base}", peer=self._peer) from None
         entries = tuple(
             Entry(
                 dn=item["dn"],
@@ -235,7 +259,7 @@ class LdapSession:
         try:
             ok = call()
         except LDAPException as e:
-            raise _as_error(e, doing=f"{op} {dn}") from None
+            raise _as_error(e, doing=f"{op} {dn}", peer=self._peer) from None
         if not ok:
             r = self._conn.result
             raise _as_error(_ResultError(r), doing=f"{op} {dn}")
@@ -265,6 +289,15 @@ class LdapSession:
 
         controls = list(security_descriptor_control(sdflags=sd_flags))
         self.modify(dn, {"nTSecurityDescriptor": [("replace", [blob])]}, controls=controls)
+
+    def move(self, dn: str, relative: str, new_superior: str) -> None:
+        """Move ``dn`` under ``new_superior`` with the RDN ``relative`` (its own, to keep the name):
+        RFC 4511 4.9 ModifyDN with newSuperior, the old RDN value deleted."""
+        self._write(
+            "Moving",
+            dn,
+            lambda: self._conn.modify_dn(dn, relative, delete_old_dn=True, new_superior=new_superior),
+        )
 
     def delete(self, dn: str) -> None:
         self._write("Deleting", dn, lambda: self._conn.delete(dn))

@@ -1,6 +1,6 @@
 """UDP protocol probes: for each port, the request that makes its service answer, and what an answer means.
 
-A UDP port is ``open`` only when the service answered a real protocol request (REQUIREMENTS 1).
+A UDP port is ``open`` only when the service answered a real protocol request: a UDP "connect" sends nothing.
 Each :class:`UdpProbe` builds one datagram for a :class:`ProbeContext` and interprets whatever came
 back as a :class:`ProbeAnswer`. ``recognised=True`` means *the service answered*: the reply is a
 well-formed message of the probed protocol, even an error (a KRB-ERROR, a DNS REFUSED, an empty

@@ -57,3 +57,19 @@ def test_console_rejected_password_is_a_warning_not_an_error() -> None:
 def test_valid_inputs_normalised() -> None:
     s = settings(domain="Corp.Example.COM.", dns_ips=["10.0.0.10,10.0.0.11"])
     assert s.domain == "corp.example.com" and s.dns_ips == ("10.0.0.10", "10.0.0.11")
+
+
+def test_without_a_user_no_password_is_asked_for() -> None:
+    # Given no service account, and a password source that must not be touched
+    def no_prompt() -> Secret:
+        raise AssertionError("the password was asked for")
+
+    # When the inputs are checked
+    s = settings(username=None, password=no_prompt)
+    # Then the run has no account and no password, and nothing about a password to report
+    assert s.username is None and s.password is None and s.input_results == ()
+
+
+@pytest.mark.parametrize("profile", ["workspaces", "adc-minimum"])
+def test_port_profiles_are_accepted_by_name(profile: str) -> None:
+    assert settings(profile=profile).profile == profile

@@ -17,8 +17,9 @@ from adprep.requirements import DELEGATION_GROUP
     type=click.Choice(PRESET_NAMES),
     default="workspaces-2016",
     show_default=True,
-    help="workspaces-2016: read all user information and join computers, on the domain root (seed 001). "
-    "ad-connector-ou: create/delete/read (and write) computer and user objects on an OU (AWS guide).",
+    help="workspaces-2016: read all user information and join computers, on the domain root (Amazon "
+    "WorkSpaces Administration Guide (2016), Delegating Connect Privileges). ad-connector-ou: create/delete/read "
+    "(and write) computer and user objects on an OU (AWS Directory Service Administration Guide).",
 )
 @click.option("--group", metavar="NAME", help=f"The delegation group (default {DELEGATION_GROUP}).")
 @click.option("--group-container", metavar="PATH|DN", help="Where to create the group (default CN=Users).")
@@ -54,8 +55,8 @@ def delegate(
 
     \b
     Examples:
-      adprep delegate --member svc-adc --dc 10.0.0.10 --domain corp.example.com --user Administrator --dry-run
-      adprep delegate --preset ad-connector-ou --ou WorkSpaces --group Connectors --dc 10.0.0.10 ...
+      adprep delegate --member svc-adc --domain corp.example.com --dns-ip 10.0.0.10 --user Administrator --dry-run
+      adprep delegate --preset ad-connector-ou --ou WorkSpaces --group Connectors --dc dc1.corp.example.com ...
     """
     from adprep.jobs.delegate import apply_delegate, delegate_settings, plan_delegate
     from adprep.jobs.directory_session import open_session

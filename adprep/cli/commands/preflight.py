@@ -24,7 +24,12 @@ from adprep.cli.options import ViaOptions, config_option, prompt_password, repor
     metavar="IP",
     help="A DNS server you will give AD Connector (once or twice).",
 )
-@click.option("--user", metavar="NAME", help="The service account's user name (no DOMAIN\\ and no @domain).")
+@click.option(
+    "--user",
+    metavar="NAME",
+    help="The service account's user name (no DOMAIN\\ and no @domain). Without it, only the checks that need "
+    "no credentials run (DNS/SRV, ports, CLDAP, functional levels, clocks); the account checks are skipped.",
+)
 @click.option(
     "--password-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -40,7 +45,11 @@ from adprep.cli.options import ViaOptions, config_option, prompt_password, repor
     help="Where AD Connector/WorkSpaces will create computers (default: CN=Computers).",
 )
 @click.option(
-    "--profile", type=click.Choice(sorted(req.PORT_PROFILES)), help="Port profile (default adc-minimum)."
+    "--profile",
+    type=click.Choice(sorted(req.PORT_PROFILES)),
+    help=f"Port profile (default {req.DEFAULT_PORT_PROFILE}, AD Connector's minimum; {req.WORKSPACES_PROFILE}: "
+    "everything WorkSpaces needs towards the DCs, ICMP echo included). The summary names what a profile "
+    "leaves untested.",
 )
 @click.option(
     "--ldap-mode",
@@ -82,9 +91,10 @@ def preflight(
     """Check everything AD Connector will need, with the inputs you will give it.
 
     \b
-    Example:
-      ADPREP_PASSWORD_FILE=... adprep preflight --domain corp.example.com \\
-          --dns-ip 10.0.0.10 --dns-ip 10.0.0.11 --user svc-adconnector --password-file pw.txt
+    Examples:
+      adprep preflight --domain corp.example.com --dns-ip 10.0.0.10 --dns-ip 10.0.0.11 \\
+          --user svc-adconnector --password-file pw.txt --profile workspaces
+      adprep preflight --domain corp.example.com --dns-ip 10.0.0.10     # no account yet
       adprep preflight --config preflight.toml --format junit -o preflight.xml
     """
     from adprep.jobs.preflight import preflight_settings, run_preflight

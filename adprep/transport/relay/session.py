@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast, get_args
 
 from adprep.errors import VantageError, WireFormatError
+from adprep.transport.icmp import IcmpEcho
 from adprep.transport.relay.channel import RelayChannel
 from adprep.transport.tcp import TcpExchange, TcpExchangeOutcome, TcpOutcome, TcpProbe
 from adprep.transport.udp import UdpExchange, UdpOutcome
@@ -98,6 +99,11 @@ class RelayNetwork:
 
     async def source_address(self, address: str) -> str | None:
         return _opt(await self._submit(wire.route_op(address)), "source")
+
+    async def icmp_echo(self, address: str, *, timeout: float) -> IcmpEcho:
+        # The relays only open TCP and UDP sockets (ICMP needs a raw or ping socket, often root at
+        # the far end): the relay protocol has no ICMP operation, so nothing is sent.
+        return IcmpEcho(address, "not_carried", detail=f"the relay at {self._label} carries no ICMP")
 
     # -- batching --------------------------------------------------------------------------------
 
