@@ -4,19 +4,27 @@ Collectors read through :mod:`adprep.transport.ldap` and :mod:`adprep.transport.
 frozen dataclasses; they never write. Where a GPO lives follows MS-GPOL 2.2.1 (the
 groupPolicyContainer ``CN={GUID},CN=Policies,CN=System,<domain>``) and 2.2.4 (the folder
 ``\\\\<domain>\\SysVol\\<domain>\\Policies\\{GUID}``).
+
+Which containers can link GPOs to a computer (MS-GPOL's "scope of management"): its site
+(``CN=<site>,CN=Sites,CN=Configuration,<forest>``), its domain, and each OU above it. A plain
+container such as ``CN=Computers`` is not one: its ``gPLink`` would be ignored, so the chain skips it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from adprep.ad.dn import escape_filter_value, is_descendant, parse_dn, render_dn
-from adprep.errors import InputError
+from adprep.collect.account import computers_container
+from adprep.errors import InputError, LdapError
 from adprep.transport.ldap import LdapSession
 from adprep.transport.smb import SmbSession
 
 SYSVOL_SHARE = "SYSVOL"
+#: The GPO folder's ``Adm`` sub-folder, where the editor's "Add/Remove Templates" copies ADM files.
+ADM_FOLDER = "Adm"
 GPC_ATTRIBUTES = (
     "cn", "displayName", "gPCFileSysPath", "versionNumber", "flags", "gPCMachineExtensionNames",
     "gPCFunctionalityVersion",
@@ -156,6 +164,8 @@ class SysvolState:
     registry_pol: bytes | None = None
     acls: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     """Path (``""`` for the folder itself) → its security descriptor."""
+    adm_files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    """``Adm/<name>.adm`` → its bytes: the ADM templates installed in the GPO ("Add/Remove Templates")."""
 
     def actual(self, path: str) -> str | None:
         """The server's spelling of ``path`` (SYSVOL names are case-insensitive), if it exists."""
@@ -184,6 +194,12 @@ def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool =
     state = SysvolState(folder=folder, exists=True, entries=entries)
     gpt = state.actual("GPT.INI")
     pol = state.actual("Machine/Registry.pol")
+    adm = state.actual(ADM_FOLDER)
+    templates = [
+        rel
+        for rel, is_dir in entries.items()
+        if adm and not is_dir and rel.rpartition("/")[0] == adm and rel.casefold().endswith(".adm")
+    ]
     acls: dict[str, bytes] = {}
     if with_acls:
         for rel in ("", *entries):
@@ -195,6 +211,7 @@ def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool =
         gpt_ini=smb.read_file(SYSVOL_SHARE, f"{folder}/{gpt}") if gpt else None,
         registry_pol=smb.read_file(SYSVOL_SHARE, f"{folder}/{pol}") if pol else None,
         acls=acls,
+        adm_files={rel: smb.read_file(SYSVOL_SHARE, f"{folder}/{rel}") or b"" for rel in sorted(templates)},
     )
 
 
@@ -224,7 +241,11 @@ def collect_link_container(session: LdapSession, dn: str) -> LinkContainer | Non
 
 
 def collect_scope(session: LdapSession, base_dn: str, ou_dn: str) -> tuple[LinkContainer, ...]:
-    """The containers from the domain down to ``ou_dn`` (top first), each with its links."""
+    """The domain and each OU down to ``ou_dn`` (top first), with their links.
+
+    Plain containers on the way (``CN=Computers``) are checked to exist but left out: they cannot
+    link GPOs (see the module docstring).
+    """
     if not is_descendant(ou_dn, base_dn):
         raise InputError(f"{ou_dn} is not in the domain {base_dn}", hint="Give an OU of this domain.")
     rdns = parse_dn(ou_dn)
@@ -232,8 +253,42 @@ def collect_scope(session: LdapSession, base_dn: str, ou_dn: str) -> tuple[LinkC
     chain: list[LinkContainer] = []
     for i in range(depth, -1, -1):
         dn = render_dn(rdns[i:])
-        container = collect_link_container(session, dn)
-        if container is None:
-            raise InputError(f"{dn} does not exist", hint="Check the OU's distinguished name.")
-        chain.append(container)
+        if i == depth or rdns[i].attr.casefold() == "ou":
+            container = collect_link_container(session, dn)
+            if container is None:
+                raise InputError(f"{dn} does not exist", hint="Check the OU's distinguished name.")
+            chain.append(container)
+        elif i == 0 and not session.exists(dn):
+            raise InputError(f"{dn} does not exist", hint="Check the container's distinguished name.")
     return tuple(chain)
+
+
+def collect_sites(session: LdapSession) -> tuple[LinkContainer, ...]:
+    """Every AD site that links at least one GPO (``CN=Sites`` of the configuration partition)."""
+    root = session.get("", ("configurationNamingContext",))
+    config = root.first("configurationNamingContext") if root is not None else None
+    if not config:
+        raise LdapError(
+            "The rootDSE does not name the configuration partition",
+            hint="Check that the server is an Active Directory domain controller.",
+        )
+    found = session.search(
+        f"CN=Sites,{config}",
+        "(&(objectClass=site)(gPLink=*))",
+        scope="one",
+        attributes=("gPLink", "gPOptions"),
+    )
+    sites: list[LinkContainer] = []
+    for entry in sorted(found, key=lambda e: e.dn.casefold()):
+        gplink = entry.first("gPLink")
+        if gplink is not None and str(gplink).strip():
+            sites.append(LinkContainer(dn=entry.dn, gplink=str(gplink)))
+    return tuple(sites)
+
+
+def collect_computers_container(
+    session: LdapSession, base_dn: str
+) -> tuple[str, Literal["wellKnownObjects", "default"]]:
+    """Where new computers go: the domain head's ``wellKnownObjects`` entry (redircmp), else CN=Computers."""
+    head = session.get(base_dn, ("wellKnownObjects",))
+    return computers_container([str(v) for v in head.all("wellKnownObjects")] if head else [], base_dn)

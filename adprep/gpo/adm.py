@@ -104,6 +104,8 @@ class AdmPart:
     """NUMERIC: write REG_SZ instead of REG_DWORD."""
     expandable: bool = False
     """EDITTEXT/COMBOBOX: write REG_EXPAND_SZ."""
+    maxlen: int | None = None
+    """EDITTEXT/COMBOBOX ``MAXLEN``: the longest text the editor accepts."""
     line: int = 0
 
 
@@ -525,6 +527,7 @@ class _Parser:
         minimum = maximum = spin = None
         default: int | str | None = None
         required = txtconvert = expandable = False
+        maxlen: int | None = None
         value_on: AdmData = 1 if kind is PartKind.CHECKBOX else None
         value_off: AdmData = 0 if kind is PartKind.CHECKBOX else None
         while True:
@@ -556,7 +559,9 @@ class _Parser:
                 value_off = self.data("a value after VALUEOFF")
             elif keyword in ("ACTIONLISTON", "ACTIONLISTOFF"):
                 self.actions(keyword)
-            elif keyword in ("MAXLEN", "VALUEPREFIX", "CLIENTEXT"):
+            elif keyword == "MAXLEN":
+                maxlen = self.number("a number after MAXLEN")
+            elif keyword in ("VALUEPREFIX", "CLIENTEXT"):
                 self.string(f"a value after {keyword}")
             elif keyword == "SUGGESTIONS":
                 while (word := self.next("END SUGGESTIONS")).keyword() != "END":
@@ -605,6 +610,7 @@ class _Parser:
             value_off=value_off,
             txtconvert=txtconvert,
             expandable=expandable,
+            maxlen=maxlen,
             line=line,
         )
 

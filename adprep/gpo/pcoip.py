@@ -1,22 +1,26 @@
 """PCoIP session settings for WorkSpaces: from a parsed ``pcoip.adm`` and a request to Registry.pol entries.
 
 This module owns two pure mappings. :func:`policy_entries` turns what an administrator asks for
-(clipboard direction, remote printing, session resume timeout, overridable or enforced) into the
-REG_DWORD entries the Group Policy editor would write when it enables the matching policies of the
-customer's ``pcoip.adm``; every value is checked against that template's items and ranges rather
-than against numbers guessed here. :func:`describe` reads entries back as a person would in the
-editor, for ``gpo show``.
+(clipboard direction, remote printing, session resume timeout, overridable or enforced, and any
+other policy of the template by its title: :class:`PolicyChoice`) into the entries the Group Policy
+editor would write when it enables (or disables) the matching policies of the customer's
+``pcoip.adm``; every value is checked against that template's parts, items and ranges rather than
+against numbers guessed here. :func:`describe` reads entries back as a person would in the editor,
+for ``gpo show``.
 
 ADM semantics followed (Windows Server 2003 "Administrative Template File Format"): enabling a
 policy writes its ``VALUEON`` (NUMERIC 1 by default) when it has a ``VALUENAME``, its
 ``ACTIONLISTON``, and one value per part: a DROPDOWNLIST item's ``VALUE`` and ``ACTIONLIST``, a
 NUMERIC part's number (REG_DWORD, or REG_SZ with ``TXTCONVERT``), a CHECKBOX's ``VALUEON`` or
-``VALUEOFF``, an EDITTEXT's string. TEXT parts write nothing.
+``VALUEOFF``, an EDITTEXT's string. TEXT parts write nothing. Disabling a policy writes its
+``VALUEOFF`` (or deletes its value when it has none), its ``ACTIONLISTOFF``, and deletes every part's
+value (``**del.``; ``**delvals.`` for a LISTBOX's key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,7 +28,7 @@ from adprep.errors import InputError, WireFormatError
 from adprep.gpo.adm import AdmAction, AdmData, AdmPart, AdmPolicy, AdmTemplate, PartKind, PolicyClass
 from adprep.gpo.registry_pol import DELETE_PREFIX, PolEntry
 
-# REQUIREMENTS §5 / WorkSpaces Administration Guide, "Using Group Policy": machine keys.
+# Amazon WorkSpaces Administration Guide (2016), "Using Group Policy to Manage WorkSpaces and Users": machine keys.
 KEY_DEFAULTS = r"Software\Policies\Teradici\PCoIP\pcoip_admin_defaults"
 """Overridable Administration Defaults: the user's own PCoIP settings may override these."""
 KEY_ENFORCED = r"Software\Policies\Teradici\PCoIP\pcoip_admin"
@@ -33,7 +37,7 @@ KEY_ENFORCED = r"Software\Policies\Teradici\PCoIP\pcoip_admin"
 CLIPBOARD_VALUE = "pcoip.server_clipboard_state"
 PRINTING_VALUE = "pcoip.remote_printing_enabled"
 RECONNECT_POLICY = "Configure Session Automatic Reconnection Policy"
-"""Found by title: its value names differ between agent versions; the seed names only the title."""
+"""Found by title: its value names differ between agent versions; the WorkSpaces guide names only the title."""
 
 
 class Clipboard(StrEnum):
@@ -66,6 +70,8 @@ class PcoipRequest:
     remote_printing: int | str | None = None
     """An item of the template's remote printing list: its VALUE number or its NAME (any case)."""
     reconnect_timeout_minutes: int | None = None
+    policies: tuple[PolicyChoice, ...] = ()
+    """Any other policies of the template, by title (``--policy``)."""
     enforce: bool = False
     """Write under ``pcoip_admin`` (enforced) instead of ``pcoip_admin_defaults`` (overridable)."""
 
@@ -124,7 +130,12 @@ def _part_entries(
         offered = ", ".join(f"{item.value} ({item.name})" for item in part.items)
         raise InputError(f"The setting {where} offers {offered}; {choice!r} is not one of them.")
     if part.kind in (PartKind.EDITTEXT, PartKind.COMBOBOX):
-        return [_entry(part.keyname, part.valuename, str(choice), expand=part.expandable)]
+        text = str(choice)
+        if part.required and not text:
+            raise InputError(f"The setting {where} needs a value; it cannot be empty.")
+        if part.maxlen is not None and len(text) > part.maxlen:
+            raise InputError(f"The setting {where} takes at most {part.maxlen} characters, not {len(text)}.")
+        return [_entry(part.keyname, part.valuename, text, expand=part.expandable)]
     raise InputError(f"adprep cannot set {part.kind.value} parts such as {where}.")
 
 
@@ -154,6 +165,187 @@ def enable_policy(
         if part.kind is PartKind.TEXT or part.valuename is None:
             continue
         entries.extend(_part_entries(policy, part, wanted.get(part.valuename.casefold()), source))
+    return tuple(entries)
+
+
+def disable_policy(policy: AdmPolicy, *, source: str = "the template") -> tuple[PolEntry, ...]:
+    """The entries the Group Policy editor writes when ``policy`` is disabled (see the module docstring)."""
+    if policy.class_ is not PolicyClass.MACHINE:
+        raise InputError(
+            f"The policy {_where(policy, source)} is a user policy; adprep writes machine policies."
+        )
+    entries: list[PolEntry] = []
+    if policy.valuename is not None:
+        entries.append(_entry(policy.keyname, policy.valuename, policy.value_off))
+    entries.extend(_actions(policy.actions_off, policy.keyname))
+    for part in policy.parts:
+        if part.kind is PartKind.LISTBOX:
+            entries.append(PolEntry.delete_values(part.keyname))
+        elif part.kind is not PartKind.TEXT and part.valuename is not None:
+            entries.append(PolEntry.delete(part.keyname, part.valuename))
+    return tuple(entries)
+
+
+# -- any policy, by its title -----------------------------------------------------------------
+
+ENABLED = "enabled"
+DISABLED = "disabled"
+PART_SEPARATOR = " > "
+"""Between a policy's title and one of its parts' names: ``--policy "TITLE > PART=VALUE"``."""
+
+
+@dataclass(frozen=True)
+class PolicyChoice:
+    """One ``--policy``: ``TITLE=VALUE`` or ``TITLE > PART=VALUE``, as given on the command line.
+
+    VALUE is ``enabled`` or ``disabled`` (the policy's state; parts take the template's defaults), or
+    the value of the policy's one part, or (with ``> PART``) of that part: a number for NUMERIC, an
+    item's name or VALUE for DROPDOWNLIST, on/off for CHECKBOX, text for EDITTEXT. Setting a part
+    enables the policy.
+    """
+
+    title: str
+    part: str | None
+    value: str
+
+
+def parse_policy_choice(text: str) -> PolicyChoice:
+    """Read one ``--policy`` value; malformed text is an :class:`InputError`."""
+    name, sep, value = text.partition("=")
+    title, _, part = name.partition(PART_SEPARATOR.strip())
+    if not sep or not title.strip() or (PART_SEPARATOR.strip() in name and not part.strip()):
+        raise InputError(
+            f"--policy {text!r} is not TITLE=VALUE or TITLE > PART=VALUE",
+            hint='Give a policy title as the Group Policy editor shows it, e.g. --policy "Configure remote '
+            'printing=Basic printing only".',
+        )
+    return PolicyChoice(title.strip(), part.strip() or None, value.strip())
+
+
+def _resolve_policy(template: AdmTemplate, title: str, keyname: str) -> AdmPolicy:
+    """The policy titled ``title``; among several, the one under ``keyname`` (--enforce picks it)."""
+    found = [p for p in template.policies if p.name.casefold() == title.casefold()]
+    source = template.source
+    if not found:
+        close = difflib.get_close_matches(title, sorted({p.name for p in template.policies}), n=1)
+        raise InputError(
+            f"{source} has no policy titled {title!r}",
+            hint=f"Did you mean {close[0]!r}?"
+            if close
+            else "Use a title as the Group Policy editor shows it.",
+        )
+    if len(found) > 1:
+        narrowed = [p for p in found if p.keyname.casefold() == keyname.casefold()]
+        if len(narrowed) == 1:
+            return narrowed[0]
+        places = "; ".join(" > ".join(p.category_path) for p in found)
+        raise InputError(f"{source} has several policies titled {title!r} ({places})",
+                         hint="adprep cannot tell them apart; set this one in the Group Policy editor.")  # fmt: skip
+    policy = found[0]
+    pcoip_keys = {KEY_DEFAULTS.casefold(), KEY_ENFORCED.casefold()}
+    if policy.keyname.casefold() in pcoip_keys and policy.keyname.casefold() != keyname.casefold():
+        enforced = policy.keyname.casefold() == KEY_ENFORCED.casefold()
+        raise InputError(
+            f"The policy {_where(policy, source)} is only in {policy.category_path[-1]} ({policy.keyname})",
+            hint="Add --enforce to set it." if enforced else "Drop --enforce to set it.",
+        )
+    return policy
+
+
+def _settable(policy: AdmPolicy) -> list[AdmPart]:
+    return [p for p in policy.parts if p.kind is not PartKind.TEXT and p.valuename is not None]
+
+
+def _part_for(policy: AdmPolicy, choice: PolicyChoice, source: str) -> AdmPart:
+    parts = _settable(policy)
+    names = ", ".join(repr(p.name) for p in parts)
+    if choice.part is not None:
+        wanted = choice.part.casefold()
+        for part in parts:
+            if part.name.casefold() == wanted or (part.valuename or "").casefold() == wanted:
+                return part
+        raise InputError(
+            f"The policy {_where(policy, source)} has no part {choice.part!r}",
+            hint=f"Its parts are {names}." if parts else "It has no parts: give enabled or disabled.",
+        )
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        raise InputError(
+            f"The policy {_where(policy, source)} has no value to set, only a state",
+            hint=f'Give --policy "{choice.title}=enabled" or "{choice.title}=disabled".',
+        )
+    raise InputError(
+        f"The policy {_where(policy, source)} has several parts ({names})",
+        hint=f'Give each as --policy "{choice.title}{PART_SEPARATOR}PART=VALUE".',
+    )
+
+
+_ON = {"on", "true", "yes", "1", "checked", "enabled"}
+_OFF = {"off", "false", "no", "0", "unchecked", "disabled"}
+
+
+def _typed(policy: AdmPolicy, part: AdmPart, text: str, source: str) -> int | str | bool:
+    """The command line's text as the value :func:`enable_policy` checks against the part."""
+    where = f"'{part.name}' of {_where(policy, source)}"
+    if part.kind is PartKind.NUMERIC:
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(f"The setting {where} takes a whole number, not {text!r}.") from None
+    if part.kind is PartKind.CHECKBOX:
+        if text.casefold() in _ON:
+            return True
+        if text.casefold() in _OFF:
+            return False
+        raise InputError(f"The setting {where} is a checkbox: give on or off, not {text!r}.")
+    if part.kind is PartKind.DROPDOWNLIST:
+        if any(item.name.casefold() == text.casefold() for item in part.items):
+            return text
+        try:
+            number = int(text)
+        except ValueError:
+            return text
+        return number if any(item.value == number for item in part.items) else text
+    if part.kind in (PartKind.EDITTEXT, PartKind.COMBOBOX):
+        return text
+    raise InputError(f"adprep cannot set {part.kind.value} parts such as {where}.")
+
+
+def policy_choice_entries(
+    template: AdmTemplate, choices: Sequence[PolicyChoice], *, keyname: str = KEY_DEFAULTS
+) -> tuple[PolEntry, ...]:
+    """The entries for ``--policy`` choices, policy by policy in the order first named.
+
+    Choices naming the same policy combine (its parts); ``keyname`` picks between policies of the
+    same title in several categories (the overridable and enforced PCoIP defaults).
+    """
+    source = template.source
+    groups: dict[int, tuple[AdmPolicy, list[PolicyChoice]]] = {}
+    for choice in choices:
+        policy = _resolve_policy(template, choice.title, keyname)
+        groups.setdefault(id(policy), (policy, []))[1].append(choice)
+    entries: list[PolEntry] = []
+    for policy, given in groups.values():
+        states = [c for c in given if c.part is None and c.value.casefold() in (ENABLED, DISABLED)]
+        if any(c.value.casefold() == DISABLED for c in states):
+            if len(given) > 1:
+                raise InputError(
+                    f"The policy {_where(policy, source)} is both disabled and set; give one or the other."
+                )
+            entries.extend(disable_policy(policy, source=source))
+            continue
+        values: dict[str, int | str | bool] = {}
+        for choice in given:
+            if choice in states:
+                continue
+            part = _part_for(policy, choice, source)
+            assert part.valuename is not None  # _settable parts have one
+            value = _typed(policy, part, choice.value, source)
+            previous = values.setdefault(part.valuename, value)
+            if previous != value:
+                raise InputError(f"The setting '{part.name}' of {_where(policy, source)} is given twice.")
+        entries.extend(enable_policy(policy, values, source=source))
     return tuple(entries)
 
 
@@ -200,7 +392,22 @@ def policy_entries(template: AdmTemplate, request: PcoipRequest) -> tuple[PolEnt
             )
         choices[timeouts[0]] = request.reconnect_timeout_minutes
         entries.extend(enable_policy(reconnect, choices, source=source))
-    return tuple(entries)
+    entries.extend(policy_choice_entries(template, request.policies, keyname=key))
+    return _without_conflicts(entries)
+
+
+def _without_conflicts(entries: Iterable[PolEntry]) -> tuple[PolEntry, ...]:
+    """``entries`` with exact repeats dropped; one value given two different ways is an :class:`InputError`."""
+    kept: dict[tuple[str, str], PolEntry] = {}
+    for entry in entries:
+        slot = (entry.key.casefold(), entry.value.casefold())
+        previous = kept.setdefault(slot, entry)
+        if previous != entry:
+            raise InputError(
+                f"{entry.key}\\{entry.value} is set twice with different values",
+                hint="Give each setting once (a shortcut option and --policy may name the same policy).",
+            )
+    return tuple(kept.values())
 
 
 # -- entries -> what a person reads -----------------------------------------------------------

@@ -1,4 +1,5 @@
-"""GPO jobs: observe a GPO over LDAP and SMB, plan, apply; show one; scan the GPOs that reach an OU.
+"""GPO jobs: observe a GPO over LDAP and SMB, plan, apply; show one; scan the GPOs that reach the
+WorkSpaces' computers (an OU, or the domain's computers container, and the sites).
 
 The short I/O loop around the pure parts: :mod:`adprep.collect.gpo` reads, :mod:`adprep.prep.gpo`
 plans, :func:`adprep.prep.plan.apply_plan` runs the changes through the appliers defined here, and
@@ -15,21 +16,31 @@ from dataclasses import dataclass
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.sysvol_acl import file_security_descriptor, security_information
-from adprep.checks.gpo import SECURITY_TEMPLATE, ScannedGpo, ScopeFacts, applied_links, check_gpo_scan
+from adprep.checks.gpo import (
+    SECURITY_TEMPLATE,
+    ScannedGpo,
+    ScopeFacts,
+    applied_links,
+    check_gpo_scan,
+    site_scopes,
+)
 from adprep.collect.gpo import (
     SD_OWNER_GROUP_DACL,
     SYSVOL_SHARE,
     GpoObject,
+    SysvolState,
+    collect_computers_container,
     collect_gpo,
     collect_link_container,
     collect_scope,
+    collect_sites,
     collect_sysvol,
     find_gpo,
     gpo_dn,
     sysvol_folder,
 )
 from adprep.errors import AdprepError, InputError, LdapError, WireFormatError
-from adprep.gpo.adm import AdmTemplate
+from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
@@ -37,6 +48,7 @@ from adprep.jobs.directory_session import DirectorySettings, open_session
 from adprep.jobs.ldap_apply import ldap_appliers
 from adprep.model import CheckResult, Report
 from adprep.prep.gpo import (
+    AdmFile,
     GpoWanted,
     SmbAcl,
     SmbPath,
@@ -119,8 +131,10 @@ def plan_gpo_change(
     machine_settings: tuple[PolEntry, ...] = (),
     may_create: bool = True,
     link: str | None = None,
+    templates: tuple[AdmFile, ...] = (),
 ) -> Plan:
-    """Observe the GPO named ``name`` and plan what makes it complete (and linked at ``link``)."""
+    """Observe the GPO named ``name`` and plan what makes it complete (and linked at ``link``), with
+    ``machine_settings`` in its Registry.pol and ``templates`` installed in its ``Adm`` folder."""
     s = conn.settings
     name = validate_gpo_name(name)
     link_dn = link_target_dn(link, s.base_dn) if link else None
@@ -132,6 +146,7 @@ def plan_gpo_change(
         base_dn=s.base_dn,
         machine_settings=machine_settings,
         may_create=may_create,
+        templates=templates,
     )
     plan = plan_gpo(gpo, sysvol, wanted, new_guid=new_gpo_guid())
     if link_dn is None:
@@ -237,6 +252,8 @@ class GpoView:
     settings: tuple[tuple[str, str], ...]
     """(policy, value) read from Machine/Registry.pol."""
     sysvol_exists: bool
+    templates: tuple[str, ...] = ()
+    """ADM templates installed in the GPO (``Adm/<name>``), which read the settings when no ``--adm`` is given."""
 
     def version_text(self, version: int | None) -> str:
         if version is None:
@@ -245,11 +262,27 @@ class GpoView:
         return f"{version} (computer {machine}, user {user})"
 
 
-def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate) -> GpoView:
+def installed_template(sysvol: SysvolState) -> AdmTemplate:
+    """The policies of every ADM template installed in the GPO; one that cannot be read is left out."""
+    policies: list[AdmPolicy] = []
+    names: list[str] = []
+    for rel, data in sysvol.adm_files.items():
+        try:
+            policies.extend(parse_adm(data, source=rel).policies)
+        except WireFormatError:
+            continue
+        names.append(rel)
+    return AdmTemplate(source=", ".join(names) or "(no template)", policies=tuple(policies))
+
+
+def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate | None) -> GpoView:
+    """The GPO named ``name``; its settings read with ``template``, else with the templates installed in it."""
     gpo = resolve_gpo(conn, name)
     if gpo is None:
         raise InputError(f"There is no GPO named {name!r}", hint="Check the display name or give the GUID.")
     sysvol = collect_sysvol(conn.smb, conn.settings.domain, gpo.guid, with_acls=False)
+    if template is None:
+        template = installed_template(sysvol)
     gpt = parse_gpt_ini(sysvol.gpt_ini).version if sysvol.gpt_ini is not None else None
     entries = parse_registry_pol(sysvol.registry_pol) if sysvol.registry_pol is not None else ()
     links = tuple(
@@ -261,6 +294,7 @@ def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate) -> GpoView:
         name=gpo.display_name, guid=gpo.guid, dn=gpo.dn, ldap_version=gpo.version, gpt_version=gpt,
         flags=gpo.flags, machine_extensions=tuple(f"{cse} {' '.join(sorted(t))}" for cse, t in sorted(ext.items())),
         links=links, settings=tuple(describe(entries, template)), sysvol_exists=sysvol.exists,
+        templates=tuple(sysvol.adm_files),
     )  # fmt: skip
 
 
@@ -276,8 +310,12 @@ def _share_path(gpo: GpoObject, domain: str) -> tuple[str, str]:
     return SYSVOL_SHARE, sysvol_folder(domain, gpo.guid)
 
 
-def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str) -> ScannedGpo:
+def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str, base_dn: str) -> ScannedGpo:
     guid = parse_dn(dn)[0].value.upper()
+    if not is_descendant(dn, base_dn):
+        # A site can link a GPO of another domain of the forest: its SYSVOL is on that domain's DCs.
+        return ScannedGpo(dn=dn, guid=guid, display_name=None,
+                          error=f"it belongs to another domain ({dn}); adprep reads the GPOs of {base_dn} only")  # fmt: skip
     try:
         gpo = collect_gpo(session, dn)
     except AdprepError as e:
@@ -305,44 +343,59 @@ def _decode_inf(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def scan_gpos(session: LdapSession, smb: SmbSession, ou_dn: str) -> list[CheckResult]:
-    """Check the GPOs that reach ``ou_dn`` for settings known to break WorkSpaces.
+def scan_gpos(
+    session: LdapSession, smb: SmbSession, base_dn: str, target_dn: str | None = None
+) -> list[CheckResult]:
+    """Check the GPOs that reach ``target_dn`` for settings known to break WorkSpaces.
 
-    Ids ``gpo.scan.<GUID>.<finding>`` (``logon_banner``, ``missing``, ``unreadable``), or
+    ``target_dn`` is where the WorkSpaces' computer accounts go; None: the domain's computers
+    container (``wellKnownObjects``, which redircmp moves; else ``CN=Computers``). The GPOs linked to
+    the domain, to every OU down to the target and to every site are read (see
+    :mod:`adprep.checks.gpo`). Ids ``gpo.scan.<GUID>.<finding>`` (``logon_banner``,
+    ``disconnect_logoff``, ``end_session_at_limit``, ``missing``, ``unreadable``), or
     ``gpo.scan.clean`` when nothing is found. A failure to read the links becomes one error result.
     """
-    base_dn = ",".join(str(r) for r in parse_dn(ou_dn) if r.attr.casefold() == "dc")
     domain = ".".join(r.value for r in parse_dn(base_dn))
+    what = target_dn or f"the computers container of {base_dn}"
+    source: str = "given"
     try:
-        chain = collect_scope(session, base_dn, ou_dn)
-    except AdprepError as e:
-        return [could_not_run("gpo.scan", f"The GPO links down to {ou_dn} could not be read", e.sentence(),
-                              target=ou_dn)]  # fmt: skip
-    links = applied_links(chain)
+        if target_dn is None:
+            target_dn, source = collect_computers_container(session, base_dn)
+            what = target_dn
+        chain = collect_scope(session, base_dn, target_dn)
+        sites = collect_sites(session)
+        links = applied_links(chain)
+        scopes = site_scopes(chain, sites)
+    except AdprepError as e:  # a missing OU included: preflight reports it, as it always did
+        return [could_not_run("gpo.scan", f"The GPO links down to {what} could not be read", e.sentence(),
+                              target=what)]  # fmt: skip
     gpos: dict[str, ScannedGpo] = {}
-    for link in links:
+    for link in (*links, *(link for scope in scopes for link in scope.links)):
         key = link.gpo_dn.casefold()
         if key not in gpos:
-            gpos[key] = _scan_one(session, smb, link.gpo_dn, domain)
-    return check_gpo_scan(ScopeFacts(ou_dn=ou_dn, links=links, gpos=tuple(gpos.values())))
+            gpos[key] = _scan_one(session, smb, link.gpo_dn, domain, base_dn)
+    facts = ScopeFacts(ou_dn=target_dn, links=links, gpos=tuple(gpos.values()), sites=scopes,
+                       container_source=source)  # fmt: skip
+    return check_gpo_scan(facts)
 
 
-def scan_gpos_with(settings: DirectorySettings, ou_dn: str) -> list[CheckResult]:
+def scan_gpos_with(settings: DirectorySettings, target_dn: str | None = None) -> list[CheckResult]:
     """Connect (LDAP and SMB, as ``settings.user``) and scan; a connection failure is one error result."""
     try:
         with gpo_connection(settings) as conn:
-            return scan_gpos(conn.ldap, conn.smb, ou_dn)
+            return scan_gpos(conn.ldap, conn.smb, settings.base_dn, target_dn)
     except AdprepError as e:
         if isinstance(e, InputError):
             raise
-        return [could_not_run("gpo.scan", f"The GPOs reaching {ou_dn} could not be scanned", e.sentence(),
+        what = target_dn or "the computers container"
+        return [could_not_run("gpo.scan", f"The GPOs reaching {what} could not be scanned", e.sentence(),
                               target=settings.dc)]  # fmt: skip
 
 
 def run_gpo_scan(settings: DirectorySettings, ou: str | None, *, vantage: str | None = None) -> Report:
-    """``adprep gpo scan``: the scan as a report (the domain itself when no OU is given)."""
+    """``adprep gpo scan``: the scan as a report (the computers container when no OU is given)."""
     started = now()
-    ou_dn = link_target_dn(ou, settings.base_dn) if ou else settings.base_dn
+    ou_dn = link_target_dn(ou, settings.base_dn) if ou else None
     results = scan_gpos_with(settings, ou_dn)
     return build_report(
         "gpo scan", started_at=started, targets=(settings.dc,), results=results,

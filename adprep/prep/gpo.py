@@ -10,6 +10,9 @@ half-way finish on the next run:
 3. GPT.INI with the new version, *then* Registry.pol: if the run stops between the two, the next
    run still sees Registry.pol differ and bumps again (a skipped version number is harmless; a
    changed file under an unchanged version would never reach clients);
+   then the ADM templates asked for, copied into the folder's ``Adm`` sub-folder as the editor's
+   "Add/Remove Templates" does, so the Group Policy editor shows the values under the template's
+   policies instead of as "Extra Registry Settings"; clients never read ``Adm``, so it bumps no version;
 4. the SYSVOL ACLs, derived from the GPO's security descriptor (:mod:`adprep.ad.sysvol_acl`);
 5. ``versionNumber`` and ``gPCMachineExtensionNames`` last, in one LDAP modify: clients compare the
    LDAP version first (MS-GPOL 3.2.5.1.4), so they see the change only once the files are in place.
@@ -30,6 +33,7 @@ from adprep import requirements as req
 from adprep.ad.gplink import add_link, parse_gplink, remove_link
 from adprep.ad.sysvol_acl import file_security_descriptor, same_acl
 from adprep.collect.gpo import (
+    ADM_FOLDER,
     SYSVOL_SHARE,
     GpoObject,
     LinkContainer,
@@ -106,6 +110,26 @@ def merge_extension_names(value: str | None, cse: str, tool: str) -> str:
 
 
 @dataclass(frozen=True)
+class AdmFile:
+    """An ADM template to install in the GPO (``Adm/<name>``), byte for byte as the editor copies it."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+def validate_adm_name(name: str) -> str:
+    """A template's file name as it will be in ``Adm``: a plain ``*.adm`` name."""
+    text = name.strip()
+    bad = any(c in '/\\:*?"<>|' or ord(c) < 32 for c in text)
+    if bad or not text.casefold().endswith(".adm") or len(text) > 255:
+        raise InputError(
+            f"The template file name {name!r} cannot go into a GPO",
+            hint="Give the pcoip.adm file itself (a plain name ending in .adm).",
+        )
+    return text
+
+
+@dataclass(frozen=True)
 class GpoWanted:
     """What the GPO should look like after the run."""
 
@@ -116,6 +140,8 @@ class GpoWanted:
     """Registry.pol entries to set on the computer side (others in the file are kept)."""
     may_create: bool = True
     """False: the GPO must already exist (``gpo pcoip set``)."""
+    templates: tuple[AdmFile, ...] = ()
+    """ADM templates to install in the GPO's ``Adm`` folder (others there are kept)."""
 
 
 def validate_gpo_name(name: str) -> str:
@@ -285,6 +311,37 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         written[rel] = change_id
     elif wanted.machine_settings:
         in_place.append(f"Machine/Registry.pol of {label} already holds the settings")
+
+    # 3c. ADM templates, as "Add/Remove Templates" copies them (see the module docstring)
+    for template in wanted.templates:
+        adm = actual(ADM_FOLDER)
+        if (state is None or state.actual(ADM_FOLDER) is None) and adm not in written:
+            change_id = f"sysvol.mkdir:{at(adm)}"
+            changes.append(
+                Change(
+                    id=change_id, action="smb.mkdir", target=_unc(wanted.domain, at(adm)),
+                    summary=f"Create the SYSVOL folder {at(adm)}",
+                    depends_on=base + ((written[""],) if "" in written else ()), payload=SmbPath(SYSVOL_SHARE, at(adm)),
+                )
+            )  # fmt: skip
+            written[adm] = change_id
+        rel = actual(f"{adm}/{template.name}")
+        have = state.adm_files.get(rel) if state is not None else None
+        if have == template.data:
+            in_place.append(f"The template {rel} of {label} is installed, byte for byte")
+            continue
+        change_id = f"sysvol.write:{folder}/{rel}"
+        changes.append(
+            Change(
+                id=change_id, action="smb.write", target=_unc(wanted.domain, f"{folder}/{rel}"),
+                summary=f"{'Replace' if have is not None else 'Install'} the template {rel} of {label} "
+                "(Add/Remove Templates)",
+                details={"bytes": len(template.data), "template": template.name},
+                depends_on=tuple(x for x in (written.get(adm),) if x) or base,
+                payload=SmbWrite(SYSVOL_SHARE, f"{folder}/{rel}", template.data),
+            )
+        )  # fmt: skip
+        written[rel] = change_id
 
     # 4. ACLs: every path of the folder, derived from the GPO's security descriptor
     descriptor = None

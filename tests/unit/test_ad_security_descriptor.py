@@ -104,7 +104,7 @@ def test_adding_to_a_recorded_dacl_inserts_before_inherited_and_keeps_every_byte
     blob, _ = fixture(name)
     before = parse_security_descriptor(blob)
     raw_before = [r.data for r in before.raw_dacl or ()]
-    # When the two seed-001 ACEs are added
+    # When the two ACEs of the 2016 guide's Delegating Connect Privileges are added
     out = encode_with_added_aces(blob, [READ_USERS, JOIN])
     after = parse_security_descriptor(out)
     raw_after = [r.data for r in after.raw_dacl or ()]

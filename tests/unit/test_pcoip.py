@@ -13,8 +13,10 @@ from adprep.gpo.pcoip import (
     KEY_ENFORCED,
     Clipboard,
     PcoipRequest,
+    PolicyChoice,
     describe,
     enable_policy,
+    parse_policy_choice,
     policy_entries,
 )
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol, parse_registry_pol, set_values
@@ -204,3 +206,181 @@ def test_describe_reads_entries_as_the_editor_shows_them(adm: AdmTemplate) -> No
         ("Configure remote printing (Overridable Administration Defaults)", "deleted"),
         (r"Software\Policies\Elsewhere\Thing", "5"),
     ]
+
+
+# -- any policy by its title (--policy) ---------------------------------------------------------
+
+
+def choices(*texts: str) -> tuple[PolicyChoice, ...]:
+    return tuple(parse_policy_choice(t) for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Configure remote printing=Basic printing only", PolicyChoice("Configure remote printing", None, "Basic printing only")),
+        (" Title > Part = a=b ", PolicyChoice("Title", "Part", "a=b")),
+        ("Title=", PolicyChoice("Title", None, "")),
+    ],
+)  # fmt: skip
+def test_policy_options_are_read_as_title_part_and_value(text: str, expected: PolicyChoice) -> None:
+    assert parse_policy_choice(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Configure remote printing", "=1", "Title > =1"])
+def test_malformed_policy_options_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="is not TITLE=VALUE"):
+        parse_policy_choice(text)
+
+
+def test_a_policy_by_title_sets_its_one_part_by_item_name_or_number(adm: AdmTemplate) -> None:
+    # Given the remote printing policy named by its title, its item by name, then by number
+    by_name = policy_entries(
+        adm, PcoipRequest(policies=choices("configure REMOTE printing=basic printing only"))
+    )
+    by_number = policy_entries(adm, PcoipRequest(policies=choices("Configure remote printing=1")))
+
+    # Then both write the item's VALUE under the overridable defaults, as the shortcut option does
+    assert by_name == by_number == (PolEntry.dword(KEY_DEFAULTS, "pcoip.remote_printing_enabled", 1),)
+    assert by_name == policy_entries(adm, PcoipRequest(remote_printing=1))
+
+
+def test_enforce_picks_the_not_overridable_policy_of_the_same_title(adm: AdmTemplate) -> None:
+    request = PcoipRequest(policies=choices("Configure clipboard redirection=0"), enforce=True)
+    assert policy_entries(adm, request) == (PolEntry.dword(KEY_ENFORCED, "pcoip.server_clipboard_state", 0),)
+
+
+def test_parts_of_a_policy_combine_and_the_others_take_their_defaults(adm: AdmTemplate) -> None:
+    # Given the reconnection policy's timeout part, named by its title in the editor
+    request = PcoipRequest(
+        policies=choices("Configure Session Automatic Reconnection Policy > Session resume timeout=45")
+    )
+
+    # Then the policy is enabled: the checkbox takes its default (checked) and the timeout is set
+    assert policy_entries(adm, request) == (
+        PolEntry.dword(KEY_DEFAULTS, "pcoip.enable_session_auto_reconnect", 1),
+        PolEntry.dword(KEY_DEFAULTS, "pcoip.session_auto_reconnect_timeout", 45),
+    )
+    # and a part can be named by its value name too, a checkbox by on/off
+    both = choices(
+        "Configure Session Automatic Reconnection Policy > pcoip.enable_session_auto_reconnect=off",
+        "Configure Session Automatic Reconnection Policy > Session resume timeout=45",
+    )
+    assert policy_entries(adm, PcoipRequest(policies=both))[0] == PolEntry.dword(
+        KEY_DEFAULTS, "pcoip.enable_session_auto_reconnect", 0
+    )
+
+
+def test_enabled_takes_the_defaults_and_disabled_deletes_the_values(adm: AdmTemplate) -> None:
+    title = "Configure Session Automatic Reconnection Policy"
+    assert policy_entries(adm, PcoipRequest(policies=choices(f"{title}=enabled"))) == (
+        PolEntry.dword(KEY_DEFAULTS, "pcoip.enable_session_auto_reconnect", 1),
+        PolEntry.dword(KEY_DEFAULTS, "pcoip.session_auto_reconnect_timeout", 20),
+    )
+    assert policy_entries(adm, PcoipRequest(policies=choices(f"{title}=Disabled"))) == (
+        PolEntry.delete(KEY_DEFAULTS, "pcoip.enable_session_auto_reconnect"),
+        PolEntry.delete(KEY_DEFAULTS, "pcoip.session_auto_reconnect_timeout"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("texts", "enforce", "fragment"),
+    [
+        (("Configure remote printer=0",), False, "no policy titled 'Configure remote printer'"),
+        (("Configure Session Automatic Reconnection Policy=30",), False, "has several parts"),
+        (("Configure Session Automatic Reconnection Policy > Minutes=30",), False, "has no part 'Minutes'"),
+        (("Configure Session Automatic Reconnection Policy > Session resume timeout=soon",), False,
+         "takes a whole number, not 'soon'"),
+        (("Configure Session Automatic Reconnection Policy > Session resume timeout=0",), False,
+         "accepts 1 to 1440, not 0"),
+        (("Configure Session Automatic Reconnection Policy > Enable automatic reconnection=maybe",), False,
+         "give on or off"),
+        (("Configure remote printing=2",), True, "offers 0 (Printing disabled)"),
+        (("Configure remote printing=disabled", "Configure remote printing=1"), False, "both disabled and set"),
+    ],
+)  # fmt: skip
+def test_policy_values_are_checked_against_the_template(
+    adm: AdmTemplate, texts: tuple[str, ...], enforce: bool, fragment: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        policy_entries(adm, PcoipRequest(policies=choices(*texts), enforce=enforce))
+    assert fragment in info.value.message
+
+
+def test_an_unknown_title_suggests_the_closest_one(adm: AdmTemplate) -> None:
+    with pytest.raises(InputError) as info:
+        policy_entries(adm, PcoipRequest(policies=choices("Configure remote printer=0")))
+    assert info.value.hint == "Did you mean 'Configure remote printing'?"
+
+
+def test_a_policy_in_one_category_only_needs_the_matching_enforce() -> None:
+    # Given a template whose audio policy exists only under the enforced key
+    adm = parse_adm(
+        "CLASS MACHINE\nCATEGORY !!NotOverridable\nKEYNAME " + KEY_ENFORCED + "\n"
+        'POLICY "Enable/disable audio in the PCoIP session"\nVALUENAME pcoip.enable_audio\n'
+        "VALUEON NUMERIC 1 VALUEOFF NUMERIC 0\nEND POLICY\nEND CATEGORY\n"
+        '[strings]\nNotOverridable="Not Overridable Administration Defaults"\n',
+        source="pcoip.adm",
+    )
+    title = "Enable/disable audio in the PCoIP session"
+
+    # Then without --enforce it says so, and with it VALUEON/VALUEOFF are written
+    with pytest.raises(InputError) as info:
+        policy_entries(adm, PcoipRequest(policies=choices(f"{title}=enabled")))
+    assert "only in Not Overridable Administration Defaults" in info.value.message
+    assert info.value.hint == "Add --enforce to set it."
+    assert policy_entries(adm, PcoipRequest(policies=choices(f"{title}=enabled"), enforce=True)) == (
+        PolEntry.dword(KEY_ENFORCED, "pcoip.enable_audio", 1),
+    )
+    assert policy_entries(adm, PcoipRequest(policies=choices(f"{title}=disabled"), enforce=True)) == (
+        PolEntry.dword(KEY_ENFORCED, "pcoip.enable_audio", 0),
+    )
+    with pytest.raises(InputError, match="has no value to set, only a state"):
+        policy_entries(adm, PcoipRequest(policies=choices(f"{title}=1"), enforce=True))
+
+
+def test_text_parts_are_checked_for_required_and_maxlen() -> None:
+    adm = parse_adm(
+        r"""CLASS MACHINE
+CATEGORY "PCoIP Session Variables"
+  KEYNAME "Software\Policies\Teradici\PCoIP\pcoip_admin_defaults"
+  POLICY "Configure PCoIP USB allowed and unallowed device rules"
+    PART "Authorized USB devices" EDITTEXT REQUIRED MAXLEN 8
+      VALUENAME pcoip.usb_auth_table
+    END PART
+    PART "Unauthorized USB devices" EDITTEXT
+      VALUENAME pcoip.usb_unauth_table
+    END PART
+    PART "Mode" LISTBOX KEYNAME "Software\Policies\Teradici\PCoIP\usb_list" END PART
+  END POLICY
+END CATEGORY
+""",
+        source="pcoip.adm",
+    )
+    title = "Configure PCoIP USB allowed and unallowed device rules"
+
+    def entries(*texts: str) -> tuple[PolEntry, ...]:
+        return policy_entries(adm, PcoipRequest(policies=choices(*texts)))
+
+    assert entries(f"{title} > Authorized USB devices=+o1", f"{title} > Unauthorized USB devices=-c08") == (
+        PolEntry.sz(KEY_DEFAULTS, "pcoip.usb_auth_table", "+o1"),
+        PolEntry.sz(KEY_DEFAULTS, "pcoip.usb_unauth_table", "-c08"),
+    )
+    with pytest.raises(InputError, match="takes at most 8 characters, not 9"):
+        entries(f"{title} > Authorized USB devices=123456789", f"{title} > Unauthorized USB devices=x")
+    with pytest.raises(InputError, match="needs a value; it cannot be empty"):
+        entries(f"{title} > Authorized USB devices=", f"{title} > Unauthorized USB devices=x")
+    # disabling deletes each part's value and a list part's whole key
+    assert entries(f"{title}=disabled")[-1] == PolEntry.delete_values(
+        r"Software\Policies\Teradici\PCoIP\usb_list"
+    )
+
+
+def test_a_shortcut_and_a_policy_that_disagree_are_refused(adm: AdmTemplate) -> None:
+    # Given --remote-printing 0 and the same policy by title with another value
+    request = PcoipRequest(remote_printing=0, policies=choices("Configure remote printing=3"))
+    with pytest.raises(InputError, match=r"pcoip\.remote_printing_enabled is set twice"):
+        policy_entries(adm, request)
+    # while the same value given both ways is written once
+    same = PcoipRequest(remote_printing=0, policies=choices("Configure remote printing=Printing disabled"))
+    assert policy_entries(adm, same) == (PolEntry.dword(KEY_DEFAULTS, "pcoip.remote_printing_enabled", 0),)

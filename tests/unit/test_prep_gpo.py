@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 import pytest
@@ -20,12 +21,14 @@ from adprep.errors import InputError
 from adprep.gpo.gpt_ini import GptIni, render_gpt_ini
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol
 from adprep.prep.gpo import (
+    AdmFile,
     GpoWanted,
     SmbWrite,
     merge_extension_names,
     parse_extension_names,
     plan_gpo,
     plan_link,
+    validate_adm_name,
 )
 from adprep.prep.ldap_writes import ModifyEntry
 
@@ -172,6 +175,56 @@ def test_a_folder_with_a_wrong_acl_gets_it_set() -> None:
     plan = plan_gpo(existing(), state, wanted(), new_guid=GUID)
     assert [c.id for c in plan.changes] == [f"sysvol.acl:{FOLDER}/User"]
     assert plan.changes[0].payload.descriptor == FILE_SD  # type: ignore[attr-defined]
+
+
+# -- ADM templates (Add/Remove Templates) ----------------------------------------------------------
+
+ADM = AdmFile("pcoip.adm", b"CLASS MACHINE\r\n; a template\r\n")
+
+
+def with_template(state: SysvolState, name: str, data: bytes) -> SysvolState:
+    entries = {**state.entries, "ADM": True, f"ADM/{name}": False}
+    acls = {**state.acls, "ADM": FILE_SD, f"ADM/{name}": FILE_SD}
+    return dataclasses.replace(state, entries=entries, acls=acls, adm_files={f"ADM/{name}": data})
+
+
+def test_a_template_is_copied_into_adm_with_the_gpo_acl_and_no_version_bump() -> None:
+    # Given a complete GPO without templates
+    plan = plan_gpo(existing(1), sysvol(1), dataclasses.replace(wanted(), templates=(ADM,)), new_guid=GUID)
+
+    # Then the Adm folder is made, the file written byte for byte, both get the GPO's ACL, and no version moves
+    assert [(c.action, c.target.rsplit("\\", 1)[-1]) for c in plan.changes] == [
+        ("smb.mkdir", "Adm"), ("smb.write", "pcoip.adm"), ("smb.acl", "Adm"), ("smb.acl", "pcoip.adm"),
+    ]  # fmt: skip
+    write = plan.changes[1]
+    assert write.payload == SmbWrite("SYSVOL", f"{FOLDER}/Adm/pcoip.adm", ADM.data)
+    assert write.depends_on == (plan.changes[0].id,)
+    assert all(c.payload.descriptor == FILE_SD for c in plan.changes if c.action == "smb.acl")  # type: ignore[attr-defined]
+
+
+def test_an_installed_template_is_kept_when_its_bytes_match_and_replaced_when_not() -> None:
+    # Given the template already installed (the server spells the folder ADM)
+    same = plan_gpo(
+        existing(1), with_template(sysvol(1), "PCOIP.ADM", ADM.data), dataclasses.replace(wanted(), templates=(ADM,)),
+        new_guid=GUID,
+    )  # fmt: skip
+    older = plan_gpo(
+        existing(1), with_template(sysvol(1), "PCOIP.ADM", b"old"), dataclasses.replace(wanted(), templates=(ADM,)),
+        new_guid=GUID,
+    )  # fmt: skip
+
+    # Then the same bytes plan nothing, and other bytes replace the file under the server's spelling
+    assert same.empty and any("ADM/PCOIP.ADM" in line for line in same.in_place)
+    assert [(c.action, c.target.rsplit("\\", 1)[-1]) for c in older.changes] == [
+        ("smb.write", "PCOIP.ADM"), ("smb.acl", "PCOIP.ADM"),
+    ]  # fmt: skip
+    assert older.changes[0].summary.startswith("Replace the template ADM/PCOIP.ADM")
+
+
+@pytest.mark.parametrize("name", ["pcoip.txt", "../pcoip.adm", "a\\b.adm", "", "x\x01.adm"])
+def test_a_template_name_that_cannot_go_into_adm_is_refused(name: str) -> None:
+    with pytest.raises(InputError, match="cannot go into a GPO"):
+        validate_adm_name(name)
 
 
 # -- gPCMachineExtensionNames --------------------------------------------------------------------

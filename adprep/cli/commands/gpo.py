@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +18,7 @@ from adprep.cli.options import (
 from adprep.errors import InputError
 
 if TYPE_CHECKING:
+    from adprep.gpo.adm import AdmTemplate
     from adprep.jobs.gpo import GpoConnection
     from adprep.prep.plan import Plan
 
@@ -38,7 +39,9 @@ def gpo() -> None:
       adprep gpo create "WorkSpaces PCoIP" --link OU=WorkSpaces,DC=corp,DC=example --dc 10.0.0.10 ...
       adprep gpo pcoip set "WorkSpaces PCoIP" --adm pcoip.adm --clipboard client-to-workspace \\
           --remote-printing 0 --reconnect-timeout 20 --dc 10.0.0.10 ...
-      adprep gpo show "WorkSpaces PCoIP" --adm pcoip.adm --dc 10.0.0.10 ...
+      adprep gpo pcoip set "WorkSpaces PCoIP" --adm pcoip.adm \\
+          --policy "Configure remote printing=Basic printing only" --dc 10.0.0.10 ...
+      adprep gpo show "WorkSpaces PCoIP" --dc 10.0.0.10 ...
       adprep gpo scan --ou WorkSpaces --dc 10.0.0.10 ...
     """
 
@@ -101,7 +104,7 @@ gpo.add_command(_link_command(False))
     "--adm",
     "adm_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The pcoip.adm (or other ADM) to read the settings with.",
+    help="The pcoip.adm (or other ADM) to read the settings with; default: the templates installed in the GPO.",
 )
 @click.option(
     "--format",
@@ -115,10 +118,9 @@ gpo.add_command(_link_command(False))
 @click.pass_obj
 def show(app: App, /, name: str, adm_path: Path | None, fmt: str, dc_options: DirectoryOptions) -> int:
     """Show the GPO NAME: versions, links and its computer settings as a person reads them."""
-    from adprep.gpo.adm import parse_adm
     from adprep.jobs.gpo import gpo_connection, show_gpo
 
-    template = _read_adm(adm_path) if adm_path else parse_adm("", source="(no template)")
+    template = _read_adm(adm_path)[0] if adm_path else None
     settings = dc_options.settings()
     with gpo_connection(settings) as conn:
         view = show_gpo(conn, name, template)
@@ -126,7 +128,7 @@ def show(app: App, /, name: str, adm_path: Path | None, fmt: str, dc_options: Di
         data = {
             "name": view.name, "guid": view.guid, "dn": view.dn, "version": view.ldap_version,
             "gpt_version": view.gpt_version, "flags": view.flags, "machine_extensions": list(view.machine_extensions),
-            "links": list(view.links), "sysvol": view.sysvol_exists,
+            "links": list(view.links), "sysvol": view.sysvol_exists, "templates": list(view.templates),
             "settings": [{"policy": p, "value": v} for p, v in view.settings],
         }  # fmt: skip
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -137,6 +139,7 @@ def show(app: App, /, name: str, adm_path: Path | None, fmt: str, dc_options: Di
         f"Version      {view.version_text(view.ldap_version)} in LDAP; {view.version_text(view.gpt_version)} in GPT.INI",
         f"Linked at    {'; '.join(view.links) if view.links else 'nowhere'}",
         f"Extensions   {'; '.join(view.machine_extensions) if view.machine_extensions else 'none'}",
+        f"Templates    {'; '.join(view.templates) if view.templates else 'none installed'}",
     ]
     if view.version_text(view.ldap_version) != view.version_text(view.gpt_version):
         lines.append(
@@ -151,7 +154,11 @@ def show(app: App, /, name: str, adm_path: Path | None, fmt: str, dc_options: Di
 
 
 @gpo.command()
-@click.option("--ou", metavar="OU", help="The WorkSpaces OU (DN or path); default: the domain itself.")
+@click.option(
+    "--ou",
+    metavar="OU",
+    help="The WorkSpaces OU (DN, path or 'domain'); default: the domain's computers container (as redircmp set it).",
+)
 @directory_options
 @report_options
 @click.pass_obj
@@ -164,7 +171,8 @@ def scan(
     vantage: str | None,
     dc_options: DirectoryOptions,
 ) -> int:
-    """Report settings in the GPOs that reach the WorkSpaces OU that break WorkSpaces (logon banner)."""
+    """Report settings that break WorkSpaces in the GPOs that reach their computers (site, domain, OUs):
+    a logon banner, or session time limits that log users off."""
     from adprep.jobs.gpo import run_gpo_scan
 
     settings = dc_options.settings()
@@ -177,7 +185,8 @@ def pcoip() -> None:
     """PCoIP session settings, read from the WorkSpace's pcoip.adm."""
 
 
-def _read_adm(path: Path) -> Any:
+def _read_adm(path: Path) -> tuple[AdmTemplate, bytes]:
+    """The template parsed, and the file's bytes."""
     from adprep.gpo.adm import parse_adm
 
     try:
@@ -186,7 +195,7 @@ def _read_adm(path: Path) -> Any:
         raise InputError(
             f"Cannot read the template {path}: {e.strerror or e}", hint="Check the path."
         ) from None
-    return parse_adm(data, source=path.name)
+    return parse_adm(data, source=path.name), data
 
 
 @pcoip.command("set")
@@ -196,7 +205,7 @@ def _read_adm(path: Path) -> Any:
     "adm_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The pcoip.adm copied from a WorkSpace.",
+    help="The pcoip.adm copied from a WorkSpace; it is also installed in the GPO (Add/Remove Templates).",
 )
 @click.option(
     "--clipboard",
@@ -215,6 +224,14 @@ def _read_adm(path: Path) -> Any:
     help="Session auto-reconnect timeout (range from the template).",
 )
 @click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    metavar='"TITLE=VALUE"',
+    help="Any policy of the template by its title: VALUE is enabled, disabled, or the value of its one part; "
+    '"TITLE > PART=VALUE" sets one part of several. Repeatable.',
+)
+@click.option(
     "--enforce",
     is_flag=True,
     help="Write the not-overridable settings (pcoip_admin) instead of the overridable defaults.",
@@ -223,15 +240,19 @@ def _read_adm(path: Path) -> Any:
 @plan_options
 @click.pass_obj
 def pcoip_set(app: App, /, name: str, adm_path: Path, clipboard: str | None, remote_printing: str | None,
-    reconnect_timeout: int | None, enforce: bool, dry_run: bool, fmt: str, dc_options: DirectoryOptions,
+    reconnect_timeout: int | None, policies: tuple[str, ...], enforce: bool, dry_run: bool, fmt: str,
+    dc_options: DirectoryOptions,
 ) -> int:  # fmt: skip
-    """Write PCoIP settings into the computer side of the GPO NAME (created first with gpo create)."""
-    from adprep.gpo.pcoip import Clipboard, PcoipRequest, policy_entries
+    """Write PCoIP settings into the computer side of the GPO NAME (created first with gpo create), and
+    install the template in the GPO so that the Group Policy editor shows them under its policies."""
+    from adprep.gpo.pcoip import Clipboard, PcoipRequest, parse_policy_choice, policy_entries
     from adprep.jobs.gpo import gpo_connection, plan_gpo_change
+    from adprep.prep.gpo import AdmFile, validate_adm_name
 
-    if clipboard is None and remote_printing is None and reconnect_timeout is None:
+    if clipboard is None and remote_printing is None and reconnect_timeout is None and not policies:
         raise InputError(
-            "No PCoIP setting given", hint="Pass --clipboard, --remote-printing or --reconnect-timeout."
+            "No PCoIP setting given",
+            hint="Pass --clipboard, --remote-printing, --reconnect-timeout or --policy.",
         )
     printing: int | str | None = remote_printing
     if remote_printing is not None and remote_printing.strip().isdigit():
@@ -239,9 +260,12 @@ def pcoip_set(app: App, /, name: str, adm_path: Path, clipboard: str | None, rem
     request = PcoipRequest(
         clipboard=Clipboard(clipboard) if clipboard else None, remote_printing=printing,
         reconnect_timeout_minutes=reconnect_timeout, enforce=enforce,
+        policies=tuple(parse_policy_choice(text) for text in policies),
     )  # fmt: skip
-    entries = policy_entries(_read_adm(adm_path), request)  # checks the values before any traffic
+    template, data = _read_adm(adm_path)
+    entries = policy_entries(template, request)  # checks the values before any traffic
+    adm_file = AdmFile(validate_adm_name(adm_path.name), data)  # installed as Add/Remove Templates does
     settings = dc_options.settings()
     with gpo_connection(settings) as conn:
-        plan = plan_gpo_change(conn, name, machine_settings=entries, may_create=False)
+        plan = plan_gpo_change(conn, name, machine_settings=entries, may_create=False, templates=(adm_file,))
         return _run_plan(app, conn, plan, fmt=fmt, dry_run=dry_run)
