@@ -68,6 +68,20 @@ class SmbError(TransportError):
     """An SMB (SYSVOL) operation failed."""
 
 
+class ConnectionLost(TransportError):
+    """The connection to a peer broke in the middle of a run (closed, reset, or silent past the
+    timeout): nothing more can be sent on it. A write command stops at the first one instead of
+    recording every change left as failed, and exits 3; running it again finishes the job."""
+
+
+class LdapConnectionLost(LdapError, ConnectionLost):
+    """The LDAP connection broke (it is still an :class:`LdapError` with no result code)."""
+
+
+class SmbConnectionLost(SmbError, ConnectionLost):
+    """The SMB connection broke."""
+
+
 class WireFormatError(AdprepError):
     """Bytes that do not follow the format they claim (a reply, a Registry.pol, an ADM file)."""
 

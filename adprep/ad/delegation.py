@@ -39,7 +39,8 @@ class DelegationPreset:
 
 
 def workspaces_2016_aces(sid: str) -> tuple[Ace, ...]:
-    """Seed 001's two Delegation Wizard tasks, on the domain root.
+    """The two Delegation Wizard tasks of the Amazon WorkSpaces Administration Guide (2016), "Delegating
+    Connect Privileges", on the domain root.
 
     "Read all user information" (delegwiz.inf): ReadProperty on all properties of descendant user
     objects. "Join a computer to the domain" (delegwiz.inf): CreateChild of computer objects on this
@@ -58,7 +59,8 @@ def workspaces_2016_aces(sid: str) -> tuple[Ace, ...]:
 
 
 def ad_connector_ou_aces(sid: str, *, write: bool = True) -> tuple[Ace, ...]:
-    """The current AWS guide's custom Wizard task on an OU, for computer and user objects.
+    """The AWS Directory Service Administration Guide's custom Wizard task on an OU (Delegate privileges to
+    your service account), for computer and user objects.
 
     "Create/Delete selected objects in this folder": CreateChild|DeleteChild with ObjectType
     computer, and the same for user (CONTAINER_INHERIT, so sub-OUs are covered too).
@@ -84,17 +86,20 @@ def ad_connector_ou_aces(sid: str, *, write: bool = True) -> tuple[Ace, ...]:
 
 WORKSPACES_2016 = DelegationPreset(
     name="workspaces-2016",
-    description="Seed 001: read all user information and join computers to the domain, on the domain root.",
+    description="Amazon WorkSpaces Administration Guide (2016), Delegating Connect Privileges: read all user "
+    "information and join computers to the domain, on the domain root.",
     aces=workspaces_2016_aces,
     scope="domain-root",
 )
 
 
 def ad_connector_ou(*, write: bool = True) -> DelegationPreset:
-    """The current AWS guide's preset on an OU; ``write=False`` leaves out Write on computers."""
+    """The AWS Directory Service Administration Guide's delegation on an OU; ``write=False`` leaves out
+    Write on computers."""
     return DelegationPreset(
         name="ad-connector-ou",
-        description="AWS guide: create, delete and read computer and user objects in an OU"
+        description="AWS Directory Service Administration Guide, Delegate privileges to your service account: "
+        "create, delete and read computer and user objects in an OU"
         + (", and write computer objects." if write else "."),
         aces=lambda sid: ad_connector_ou_aces(sid, write=write),
         scope="ou",

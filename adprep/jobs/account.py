@@ -1,4 +1,4 @@
-"""``adprep account create``: the AD Connector service account (REQUIREMENTS.md §3), enabled, in the
+"""``adprep account create``: the AD Connector service account (see docs/sources.md), enabled, in the
 delegation group, its password from a secret source or generated.
 
 A generated password goes only where the user said: a file created with mode 0600 (written and

@@ -1,4 +1,6 @@
-"""``adprep delegate``: the delegation group, its members and a preset's ACEs (REQUIREMENTS.md §4)."""
+"""``adprep delegate``: the delegation group, its members and a preset's ACEs (Amazon WorkSpaces
+Administration Guide (2016), Delegating Connect Privileges; the AWS Directory Service Administration
+Guide's delegation on an OU)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,17 @@ from dataclasses import dataclass
 
 from adprep.ad.delegation import DelegationPreset, preset
 from adprep.ad.dn import dn_equal, is_descendant, ou_path_to_dn, parse_dn
-from adprep.ad.names import SAM_FORBIDDEN
+from adprep.ad.names import validate_group_name
 from adprep.errors import InputError
 from adprep.jobs.directory_session import DirectorySettings
-from adprep.jobs.ldap_apply import casefolded, entry_sid, find_by_sam, ldap_appliers, read_security_descriptor
+from adprep.jobs.ldap_apply import (
+    casefolded,
+    entry_sid,
+    find_by_sam,
+    ldap_appliers,
+    read_security_descriptor,
+    resolve_member_dns,
+)
 from adprep.prep.delegation import DelegationSpec, ObservedDelegation, ObservedGroup, plan_delegation
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.requirements import DELEGATION_GROUP
@@ -61,12 +70,7 @@ def delegate_settings(
     if chosen.scope == "ou" and dn_equal(target, base):
         raise InputError(f"The preset {chosen.name} is for an OU, not the domain root")
     name = group or DELEGATION_GROUP
-    # A group's sAMAccountName may be longer than a user's 20 characters, with the same forbidden set.
-    if not name.strip() or len(name) > 256 or any(c in SAM_FORBIDDEN or ord(c) < 0x20 for c in name):
-        raise InputError(
-            f"The group name {name!r} is not one Active Directory accepts",
-            hint='Use 1-256 characters, none of " / \\ [ ] : ; | = , + * ? < > @.',
-        )
+    validate_group_name(name)
     return DelegateSettings(
         directory=directory,
         group_name=name,
@@ -81,18 +85,7 @@ def delegate_settings(
 
 def resolve_members(session: LdapSession, settings: DelegateSettings) -> tuple[str, ...]:
     """Member DNs; every name must exist (an :class:`InputError` names those that do not)."""
-    base = settings.directory.base_dn
-    dns = [m for m in settings.members if "=" in m]
-    names = [m for m in settings.members if "=" not in m]
-    found = find_by_sam(session, base, names, ())
-    missing = [n for n in names if n.casefold() not in found] + [d for d in dns if not session.exists(d)]
-    if missing:
-        raise InputError(
-            f"No such member in {base}: {', '.join(missing)}",
-            hint="Create the account first (adprep account create), or check the name.",
-        )
-    by_name = {n: found[n.casefold()].dn for n in names}
-    return tuple(dict.fromkeys(by_name.get(m, m) for m in settings.members))
+    return resolve_member_dns(session, settings.directory.base_dn, settings.members)
 
 
 def plan_delegate(session: LdapSession, settings: DelegateSettings) -> Plan:

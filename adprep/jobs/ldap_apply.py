@@ -20,10 +20,12 @@ from adprep.prep.ldap_writes import (
     ACTION_ADD_ACES,
     ACTION_ADD_MEMBERS,
     ACTION_MODIFY,
+    ACTION_MOVE,
     AddAces,
     AddEntry,
     AddMembers,
     ModifyEntry,
+    MoveEntry,
 )
 from adprep.prep.plan import Applier, Change
 from adprep.transport.ldap import DACL_SECURITY_INFORMATION, Entry, LdapSession
@@ -53,6 +55,22 @@ def find_by_sam(
             if isinstance(name, str):
                 found[name.casefold()] = entry
     return found
+
+
+def resolve_member_dns(session: LdapSession, base_dn: str, members: Sequence[str]) -> tuple[str, ...]:
+    """Members given as names (sAMAccountName) or DNs, as DNs in the order given; every one must
+    exist (an :class:`InputError` names those that do not)."""
+    dns = [m for m in members if "=" in m]
+    names = [m for m in members if "=" not in m]
+    found = find_by_sam(session, base_dn, names, ())
+    missing = [n for n in names if n.casefold() not in found] + [d for d in dns if not session.exists(d)]
+    if missing:
+        raise InputError(
+            f"No such member in {base_dn}: {', '.join(missing)}",
+            hint="Create the account first (adprep account create), or check the name.",
+        )
+    by_name = {n: found[n.casefold()].dn for n in names}
+    return tuple(dict.fromkeys(by_name.get(m, m) for m in members))
 
 
 def existing_dns(session: LdapSession, dns: Iterable[str]) -> set[str]:
@@ -136,6 +154,12 @@ def apply_modify(session: LdapSession, change: Change) -> None:
         )
 
 
+def apply_move(session: LdapSession, change: Change) -> None:
+    p = change.payload
+    assert isinstance(p, MoveEntry)
+    session.move(p.dn, p.rdn, p.new_parent)
+
+
 def apply_add_members(session: LdapSession, change: Change) -> None:
     p = change.payload
     assert isinstance(p, AddMembers)
@@ -171,6 +195,7 @@ def ldap_appliers(session: LdapSession) -> dict[str, Applier]:
         ACTION_MODIFY: lambda c: apply_modify(session, c),
         ACTION_ADD_MEMBERS: lambda c: apply_add_members(session, c),
         ACTION_ADD_ACES: lambda c: apply_add_aces(session, c),
+        ACTION_MOVE: lambda c: apply_move(session, c),
     }
 
 

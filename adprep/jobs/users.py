@@ -3,6 +3,10 @@ plan and apply it in chunks of :data:`CHUNK` rows: observe the chunk's users in 
 searches, plan the chunk (pure), apply it, hand it to the caller to show, and drop it. Memory stays
 flat as the file grows; every row is still validated before the first write.
 
+With ``--update`` the same chunks also fill existing users' mail, givenName and sn and move them to
+their row's OU (rules in :mod:`adprep.prep.users`); a row that leaves a user without mail is a
+warning in the plan.
+
 Generated passwords go only to ``--passwords-out`` (a CSV, mode 0600, appended to): each is written
 and flushed before the add that sets it, and a later run reuses a password the file already holds
 for a user still missing, so a run killed half-way loses no password and writes no stale one.
@@ -32,9 +36,9 @@ from adprep.prep.csv_users import (
 )
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
-from adprep.prep.users import ObservedUser, plan_users
+from adprep.prep.users import UPDATED_ATTRIBUTES, ObservedUser, plan_users
 from adprep.secrets import Secret
-from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap import Entry, LdapSession
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,19 @@ class UsersImportSettings:
     default_dn: str
     """Where rows with an empty ``ou`` go."""
     passwords_out: Path | None = None
+    update: bool = False
+    """``--update``: existing users get the row's mail, givenName, sn and OU (:mod:`adprep.prep.users`)."""
+    default_given: bool = False
+    """``--default-ou`` was given: with ``update``, rows with an empty ``ou`` move users there too."""
 
 
 def users_import_settings(
-    directory: DirectorySettings, *, csv_path: Path, default_ou: str | None, passwords_out: Path | None
+    directory: DirectorySettings,
+    *,
+    csv_path: Path,
+    default_ou: str | None,
+    passwords_out: Path | None,
+    update: bool = False,
 ) -> UsersImportSettings:
     base = directory.base_dn
     if default_ou is None:
@@ -59,7 +72,9 @@ def users_import_settings(
         default_dn = default_ou
     else:
         default_dn = ou_path_to_dn(default_ou, base)
-    return UsersImportSettings(directory, csv_path, default_dn, passwords_out)
+    return UsersImportSettings(
+        directory, csv_path, default_dn, passwords_out, update=update, default_given=default_ou is not None
+    )
 
 
 def validate_users_file(settings: UsersImportSettings) -> CsvIndex:
@@ -177,6 +192,21 @@ def _chunks(users: Iterator[CsvUser], size: int) -> Iterator[list[CsvUser]]:
         yield chunk
 
 
+def _observed(entry: Entry) -> ObservedUser:
+    def text(name: str) -> str | None:
+        value = entry.first(name)
+        return str(value) if value is not None else None
+
+    return ObservedUser(
+        entry.dn,
+        str(entry.first("sAMAccountName")),
+        casefolded(entry.all("memberOf")),
+        mail=text("mail"),
+        given_name=text("givenName"),
+        sn=text("sn"),
+    )
+
+
 def plan_users_chunks(
     session: LdapSession,
     settings: UsersImportSettings,
@@ -200,11 +230,8 @@ def plan_users_chunks(
     numbered: dict[str, int] = {}
     rows = iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn)
     for users in _chunks(rows, chunk_size or CHUNK):
-        found = find_by_sam(session, base, (u.key for u in users), ("memberOf",))
-        observed = {
-            k: ObservedUser(e.dn, str(e.first("sAMAccountName")), casefolded(e.all("memberOf")))
-            for k, e in found.items()
-        }
+        found = find_by_sam(session, base, (u.key for u in users), ("memberOf", *UPDATED_ATTRIBUTES))
+        observed = {k: _observed(e) for k, e in found.items()}
         plan = plan_users(
             users,
             observed,
@@ -213,6 +240,8 @@ def plan_users_chunks(
             password_for=password_for,
             before_create=passwords.before_create if passwords is not None else None,
             numbering_from=numbered,
+            update=settings.update,
+            move_to_default=settings.default_given,
         )
         for change in plan.changes:
             if change.action == ACTION_ADD_MEMBERS:

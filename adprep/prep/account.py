@@ -1,7 +1,8 @@
 """The AD Connector service account as a plan: the wanted account (desired) and what the directory
 holds (observed) → changes.
 
-Rules (REQUIREMENTS.md §3, seed 001):
+Rules (AWS Directory Service API Reference, ConnectDirectory; Amazon WorkSpaces Administration Guide
+(2016), Delegating Connect Privileges):
 
 - A missing account is created in one add: ``sAMAccountName`` (ds API pattern ``[a-zA-Z0-9._-]+``,
   at most 20 characters), its password (``unicodePwd``, so the DC must be reached over TLS) and

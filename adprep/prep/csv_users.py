@@ -56,6 +56,8 @@ class CsvUser:
     groups: tuple[str, ...]
     password: Secret | None = field(default=None, repr=False)
     """``None``: generate one."""
+    ou_from_row: bool = True
+    """Whether the row's ``ou`` cell named the container (else it is the default)."""
 
     @property
     def key(self) -> str:
@@ -256,7 +258,7 @@ def _row(
         return RowProblem(line, "; ".join(reasons))
     return CsvUser(
         line=line, sam=sam, given_name=attrs["givenName"], sn=attrs["sn"], mail=mail, ou_dn=ou_dn,
-        groups=groups, password=password,
+        groups=groups, password=password, ou_from_row=bool(ou_text),
     )  # fmt: skip
 
 
@@ -296,6 +298,51 @@ def _duplicates(path: Path, digests: set[int], *, base_dn: str, default_dn: str)
         line = first.setdefault(item.key, item.line)
         if line != item.line:
             yield RowProblem(item.line, f"{item.sam!r} is already on line {line}")
+
+
+def read_user_names(path: Path) -> Iterator[tuple[int, str] | RowProblem]:
+    """Stream the ``sAMAccountName`` column of ``path`` as ``(line, name)`` or a :class:`RowProblem`
+    (an empty name, a control character, a row that is not valid CSV).
+
+    For ``adprep users check --csv``: any header that names a ``sAMAccountName`` column will do and
+    other columns are ignored, so the users import file works as it is. Encoding, quoting and
+    separators as for :func:`read_users_csv`; a header without the column raises :class:`InputError`.
+    """
+    with _open(path) as f:
+        try:
+            first = f.readline()
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+            header = [h.strip().casefold() for h in next(csv.reader([first], delimiter=delimiter), [])]
+            if "samaccountname" not in header:
+                raise InputError(
+                    f"{path}: the header has no sAMAccountName column",
+                    hint="The first line must name the columns, one of them sAMAccountName.",
+                )
+            column = header.index("samaccountname")
+            reader = csv.reader(f, delimiter=delimiter, strict=True)
+            while True:
+                start = reader.line_num + 2
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as e:
+                    yield RowProblem(start, f"the row is not valid CSV ({e})")
+                    return
+                if not values or all(not v.strip() for v in values):
+                    continue
+                name = values[column].strip() if column < len(values) else ""
+                if not name:
+                    yield RowProblem(start, "the sAMAccountName cell is empty")
+                elif any(ord(ch) < 0x20 for ch in name):
+                    yield RowProblem(start, "sAMAccountName contains a control character or line break")
+                else:
+                    yield start, name
+        except UnicodeDecodeError as e:
+            raise InputError(
+                f"{path} is not UTF-8 text (byte {e.start} of a block cannot be decoded)",
+                hint="Save the file as 'CSV UTF-8' (Excel) or convert it with iconv.",
+            ) from None
 
 
 def iter_valid_users(path: Path, *, base_dn: str, default_dn: str) -> Iterator[CsvUser]:

@@ -1,7 +1,8 @@
 """Delegation as a plan: the group, its members and a preset's ACEs (desired) and what the
 directory holds (observed) → changes.
 
-REQUIREMENTS.md §4 (seed 001 "Delegating Connect Privileges"; the AWS guide's OU delegation):
+Amazon WorkSpaces Administration Guide (2016), "Delegating Connect Privileges", and the AWS Directory
+Service Administration Guide's delegation on an OU:
 a Global Security group (default ``WorkSpaces_Connectors`` in ``CN=Users``), members added, and the
 preset's ACEs added to the target's DACL, only the missing ones, in canonical order, never dropping
 or reordering an existing ACE (:func:`adprep.ad.security_descriptor.encode_with_added_aces`).
@@ -14,16 +15,8 @@ from dataclasses import dataclass, field
 from adprep.ad.delegation import DelegationPreset, diff_aces
 from adprep.ad.dn import rdn
 from adprep.ad.security_descriptor import parse_security_descriptor
-from adprep.prep.ldap_writes import (
-    ACTION_ADD,
-    ACTION_ADD_ACES,
-    ACTION_ADD_MEMBERS,
-    GROUP_CLASSES,
-    GROUP_TYPE_GLOBAL_SECURITY,
-    AddAces,
-    AddEntry,
-    AddMembers,
-)
+from adprep.prep.groups import ExistingGroup, GroupSpec, plan_group
+from adprep.prep.ldap_writes import ACTION_ADD_ACES, AddAces
 from adprep.prep.plan import Change, Plan
 
 #: Shown in a plan in place of the SID of a group that does not exist yet.
@@ -62,54 +55,17 @@ class ObservedDelegation:
 
 
 def plan_delegation(spec: DelegationSpec, observed: ObservedDelegation) -> Plan:
-    changes: list[Change] = []
-    in_place: list[str] = []
-    group_create: tuple[str, ...] = ()
-    if observed.group is None:
-        group_dn = spec.group_dn
-        change_id = f"group.create:{group_dn}"
-        group_create = (change_id,)
-        changes.append(
-            Change(
-                id=change_id,
-                action=ACTION_ADD,
-                target=group_dn,
-                summary=f"create Global Security group {spec.group_name} in {spec.group_container_dn}",
-                details={"sAMAccountName": spec.group_name, "groupType": GROUP_TYPE_GLOBAL_SECURITY},
-                payload=AddEntry(
-                    group_dn,
-                    GROUP_CLASSES,
-                    {
-                        "sAMAccountName": spec.group_name,
-                        "groupType": GROUP_TYPE_GLOBAL_SECURITY,
-                        "description": spec.description,
-                    },
-                ),
-            )
-        )
-        members_now: frozenset[str] = frozenset()
-        sid = NEW_GROUP_SID
-    else:
-        group_dn = observed.group.dn
-        members_now = observed.group.members
-        sid = observed.group.sid
-        in_place.append(f"group {spec.group_name} exists at {group_dn}")
-    missing_members = tuple(m for m in spec.members if m.casefold() not in members_now)
-    for m in spec.members:
-        if m not in missing_members:
-            in_place.append(f"{m} is a member of {group_dn}")
-    if missing_members:
-        changes.append(
-            Change(
-                id=f"group.add-members:{group_dn}",
-                action=ACTION_ADD_MEMBERS,
-                target=group_dn,
-                summary=f"add {len(missing_members)} member(s) to {group_dn}",
-                details={"members": list(missing_members)},
-                depends_on=group_create,
-                payload=AddMembers(group_dn, missing_members),
-            )
-        )
+    found = observed.group
+    group = plan_group(
+        GroupSpec(spec.group_name, spec.group_container_dn, "global", spec.members, spec.description),
+        ExistingGroup(found.dn, found.members) if found is not None else None,
+        command="delegate",
+    )
+    changes = list(group.changes)
+    in_place = list(group.in_place)
+    group_create = tuple(c.id for c in group.changes if c.id.startswith("group.create:"))
+    group_dn = found.dn if found is not None else spec.group_dn
+    sid = found.sid if found is not None else NEW_GROUP_SID
     wanted = spec.preset.aces(sid)
     missing = (
         wanted if observed.group is None else diff_aces(parse_security_descriptor(observed.target_sd), wanted)

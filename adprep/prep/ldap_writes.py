@@ -19,6 +19,7 @@ ACTION_ADD = "ldap.add"
 ACTION_MODIFY = "ldap.modify"
 ACTION_ADD_MEMBERS = "ldap.add_members"
 ACTION_ADD_ACES = "acl.add_aces"
+ACTION_MOVE = "ldap.move"
 
 #: MS-ADTS 2.2.12 (groupType): GLOBAL_GROUP (0x2) | SECURITY_ENABLED (0x80000000), as the signed
 #: 32-bit integer AD stores.
@@ -53,6 +54,20 @@ class ModifyEntry:
     password: Secret | None = field(default=None, repr=False)
     """A new ``unicodePwd``, sent in its own modify before the other changes."""
     before: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class MoveEntry:
+    """Move one object under ``new_parent``, keeping its RDN (``rdn``, as :func:`adprep.ad.dn.rdn`
+    writes it). A ModifyDN: the object keeps its GUID, SID, password and group memberships."""
+
+    dn: str
+    rdn: str
+    new_parent: str
+
+    @property
+    def new_dn(self) -> str:
+        return f"{self.rdn},{self.new_parent}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ A plan is pure data: the changes needed to go from what was observed to what is 
 runs each change through the applier registered for its action. A change that fails is recorded
 with its sentence; changes that depend on it are skipped; independent changes still go in. Since
 plans are computed from observed state, a second run plans nothing, and a run cut off half-way is
-finished by the next one.
+finished by the next one. A lost connection (:class:`adprep.errors.ConnectionLost`) is not a failed
+change: nothing more can be sent, so applying stops there and the error propagates (exit 3, one
+sentence) instead of every change left failing with it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from adprep.errors import AdprepError
+from adprep.errors import AdprepError, ConnectionLost
 from adprep.model import FactValue
 
 
@@ -42,6 +44,8 @@ class Plan:
     changes: tuple[Change, ...]
     in_place: tuple[str, ...] = ()
     """Things already as wanted (one line each), so a person sees why nothing is planned."""
+    warnings: tuple[str, ...] = ()
+    """What the plan leaves that will still stop WorkSpaces (a user without mail), one line each."""
 
     @property
     def empty(self) -> bool:
@@ -74,7 +78,8 @@ Applier = Callable[[Change], None]
 def apply_plan(
     plan: Plan, appliers: Mapping[str, Applier], *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
-    """Apply the changes in order. adprep errors become failed outcomes; bugs propagate."""
+    """Apply the changes in order. adprep errors become failed outcomes; a lost connection and bugs
+    propagate."""
     outcomes: list[Outcome] = []
     failed: set[str] = set()
     for change in plan.changes:
@@ -86,6 +91,8 @@ def apply_plan(
             try:
                 appliers[change.action](change)
                 outcome = Outcome(change, "applied")
+            except ConnectionLost:
+                raise
             except AdprepError as e:
                 outcome = Outcome(change, "failed", e.sentence())
                 failed.add(change.id)
@@ -98,7 +105,9 @@ def apply_plan(
 def merge_plans(command: str, plans: Iterable[Plan]) -> Plan:
     changes: list[Change] = []
     in_place: list[str] = []
+    warnings: list[str] = []
     for p in plans:
         changes.extend(p.changes)
         in_place.extend(p.in_place)
-    return Plan(command, tuple(changes), tuple(in_place))
+        warnings.extend(p.warnings)
+    return Plan(command, tuple(changes), tuple(in_place), tuple(warnings))

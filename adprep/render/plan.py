@@ -26,6 +26,8 @@ PLAN_SCHEMA_VERSION = "1.0"
 #: A plan with more changes than this is shown as a summary (counts, and every change that did
 #: not apply) rather than a row per change.
 TABLE_MAX_ROWS = 200
+#: Warnings the table shows; beyond, it says how many more (the JSON lists each).
+TABLE_MAX_WARNINGS = 20
 
 Write = Callable[[str], None]
 
@@ -64,11 +66,14 @@ def _outcomes(plan: Plan, result: ApplyResult | None) -> dict[str, Outcome]:
 
 def plan_to_dict(plan: Plan, result: ApplyResult | None = None, *, dry_run: bool) -> dict[str, Any]:
     status = _outcomes(plan, result)
-    return {
+    data = {
         **_envelope(plan.command, dry_run=dry_run),
         "changes": [change_to_dict(c, status.get(c.id), dry_run=dry_run) for c in plan.changes],
         "in_place": list(plan.in_place),
     }
+    if plan.warnings:  # only when there are some: every other plan's document stays as it was
+        data["warnings"] = list(plan.warnings)
+    return data
 
 
 def render_plan_json(plan: Plan, result: ApplyResult | None = None, *, dry_run: bool) -> str:
@@ -83,8 +88,8 @@ def _item(value: Any) -> str:
 class PlanJsonWriter:
     """The plan-v1 document written as chunks arrive, byte for byte what :func:`render_plan_json`
     writes for the whole plan: the envelope first (on the first chunk, so an error raised before
-    any chunk leaves stdout empty), then each change, then ``in_place`` (spooled to a temporary
-    file meanwhile, since it follows ``changes``)."""
+    any chunk leaves stdout empty), then each change, then ``in_place`` and ``warnings`` (spooled
+    to temporary files meanwhile, since they follow ``changes``)."""
 
     def __init__(self, command: str, write: Write, *, dry_run: bool) -> None:
         self.command = command
@@ -95,6 +100,8 @@ class PlanJsonWriter:
         self._changes = 0
         # Closed by close(); a plan of 100,000 users already in place spills to disk past 1 MB.
         self._in_place = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
+        self._warnings = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
+        self._warned = 0
 
     def _start(self) -> None:
         if not self._started:
@@ -115,17 +122,31 @@ class PlanJsonWriter:
             self._write("".join(parts))
         for line in plan.in_place:
             self._in_place.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for line in plan.warnings:
+            self._warnings.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._warned += 1
+
+    def _array(self, spool: Any) -> int:
+        spool.seek(0)
+        n = 0
+        for line in spool:
+            self._write(("," if n else "") + "\n    " + line.rstrip("\n"))
+            n += 1
+        spool.close()
+        return n
 
     def close(self) -> None:
         self._start()
         self._write(("\n  ]" if self._changes else "]") + ',\n  "in_place": [')
-        self._in_place.seek(0)
-        n = 0
-        for line in self._in_place:
-            self._write(("," if n else "") + "\n    " + line.rstrip("\n"))
-            n += 1
-        self._in_place.close()
-        self._write(("\n  ]" if n else "]") + "\n}\n")
+        n = self._array(self._in_place)
+        self._write("\n  ]" if n else "]")
+        if self._warned:
+            self._write(',\n  "warnings": [')
+            self._array(self._warnings)
+            self._write("\n  ]")
+        else:
+            self._warnings.close()
+        self._write("\n}\n")
 
 
 def _table(
@@ -137,12 +158,14 @@ def _table(
     dry_run: bool,
     color: bool,
     summary: Counter[tuple[str, str]] | None = None,
+    warnings: tuple[list[str], int] = ([], 0),
 ) -> str:
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
     total = sum(summary.values()) if summary is not None else len(rows)
     if total == 0:
         console.print(f"adprep {command}: nothing to change ({in_place} already in place).")
+        _print_warnings(console, *warnings)
         return buf.getvalue()
     verb = "would make" if dry_run else "made"
     if summary is None:
@@ -170,9 +193,17 @@ def _table(
         console.print(f"{in_place} already in place.")
     for o in not_applied:
         console.print(f"{o.status.upper()} {o.change.summary}: {o.error}", soft_wrap=True)
+    _print_warnings(console, *warnings)
     if dry_run:
         console.print("Dry run: nothing was written. Run again without --dry-run to apply.")
     return buf.getvalue()
+
+
+def _print_warnings(console: Console, shown: list[str], total: int) -> None:
+    for line in shown:
+        console.print(f"WARNING {line}", soft_wrap=True, markup=False)
+    if total > len(shown):
+        console.print(f"… and {total - len(shown)} more warning(s) (--format json lists each).")
 
 
 def render_plan_table(
@@ -182,7 +213,7 @@ def render_plan_table(
     rows = [(_status(status.get(c.id), dry_run=dry_run), c.summary) for c in plan.changes]
     return _table(
         plan.command, rows, list(result.failed) if result else [], in_place=len(plan.in_place),
-        dry_run=dry_run, color=color,
+        dry_run=dry_run, color=color, warnings=(list(plan.warnings[:TABLE_MAX_WARNINGS]), len(plan.warnings)),
     )  # fmt: skip
 
 
@@ -201,6 +232,8 @@ class PlanTableWriter:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._not_applied: list[Outcome] = []
         self._in_place = 0
+        self._warnings: list[str] = []
+        self._warned = 0
 
     def add(self, plan: Plan, result: ApplyResult | None) -> None:
         status = _outcomes(plan, result)
@@ -221,11 +254,14 @@ class PlanTableWriter:
             )
         self.failed |= bool(result and result.failed)
         self._in_place += len(plan.in_place)
+        self._warnings.extend(plan.warnings[: TABLE_MAX_WARNINGS - len(self._warnings)])
+        self._warned += len(plan.warnings)
 
     def close(self) -> None:
         self._write(
             _table(
                 self.command, self._rows or [], self._not_applied, in_place=self._in_place,
                 dry_run=self.dry_run, color=self._color, summary=None if self._rows is not None else self._counts,
+                warnings=(self._warnings, self._warned),
             )
         )  # fmt: skip

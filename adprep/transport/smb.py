@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from adprep.errors import SmbError
+from adprep.errors import SmbConnectionLost, SmbError
 from adprep.secrets import Secret
 
 T = TypeVar("T")
@@ -86,12 +86,17 @@ class DirEntry:
 def _status(exc: Exception) -> int | None:
     getter = getattr(exc, "getErrorCode", None)
     if callable(getter):
-        code = getter()
+        try:
+            code = getter()
+        except AttributeError:
+            # impacket's NetBIOSError.getErrorCode reads ``self.error``, which it never sets: a
+            # connection the server dropped raised AttributeError here (a bug, exit 4) before.
+            return None
         return int(code) if isinstance(code, int) else None
     return None
 
 
-def _as_error(exc: Exception, *, doing: str) -> SmbError:
+def _as_error(exc: Exception, *, doing: str, in_session: bool = True) -> SmbError:
     code = _status(exc)
     if code is not None and code in _HINTS:
         sentence, hint = _HINTS[code]
@@ -103,6 +108,14 @@ def _as_error(exc: Exception, *, doing: str) -> SmbError:
             f"{doing} failed with NTSTATUS 0x{code:08X}", hint="Look the status up in MS-ERREF 2.3.1."
         )
     text = " ".join(str(exc).split())[:300] or type(exc).__name__
+    from impacket.smbconnection import SessionError
+
+    if in_session and not isinstance(exc, SessionError):  # NetBIOSError, NetBIOSTimeout, OSError
+        return SmbConnectionLost(
+            f"{doing} failed: the SMB connection was lost ({text})",
+            hint="Check that the domain controller is running and TCP 445 reachable, then run the same "
+            "command again: it finishes what was started",
+        )
     return SmbError(f"{doing} failed: {text}", hint="Check that TCP 445 on the DC is reachable.")
 
 
@@ -304,13 +317,13 @@ def connect_smb(target: SmbTarget, *, user: str, domain: str, password: Secret) 
             timeout=target.timeout,
         )
     except _smb_errors() as e:
-        raise _as_error(e, doing=f"Connecting to SMB at {where}") from None
+        raise _as_error(e, doing=f"Connecting to SMB at {where}", in_session=False) from None
     try:
         conn.login(account, password.reveal(), realm)
     except _smb_errors() as e:
         with contextlib.suppress(Exception):
             conn.close()
-        raise _as_error(e, doing=f"Logging on to SMB at {where} as {user}") from None
+        raise _as_error(e, doing=f"Logging on to SMB at {where} as {user}", in_session=False) from None
     return SmbSession(conn, target)
 
 

@@ -1,4 +1,4 @@
-"""``adprep users import``."""
+"""``adprep users import`` and ``adprep users check``."""
 
 from __future__ import annotations
 
@@ -6,15 +6,24 @@ from pathlib import Path
 
 import click
 
-from adprep.cli.app import App
+from adprep.cli.app import App, Format
 from adprep.cli.exit import ExitStatus
-from adprep.cli.options import DirectoryOptions, directory_options, plan_options
+from adprep.cli.options import DirectoryOptions, directory_options, plan_options, report_options
 from adprep.errors import InputError
 
 
 @click.group()
 def users() -> None:
-    """Users in bulk."""
+    """Users in bulk: import them from a CSV file, check they are WorkSpaces-ready."""
+
+
+def _echo_rows(e: Exception) -> None:
+    """A bad CSV: every bad row on stderr as file:line: reason (the one-sentence error follows)."""
+    from adprep.prep.csv_users import UsersCsvError
+
+    if isinstance(e, UsersCsvError):
+        for problem in e.problems:
+            click.echo(f"{e.path}:{problem.line}: {problem.reason}", err=True)
 
 
 @users.command("import")
@@ -27,6 +36,12 @@ def users() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="CSV (mode 0600, appended to) for generated passwords; required when a row has no password.",
 )
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Also fill existing users' mail, givenName and sn from their rows (empty cells change nothing) "
+    "and move them to their row's OU (an empty ou cell moves them only to --default-ou).",
+)
 @directory_options
 @plan_options
 @click.pass_obj
@@ -35,6 +50,7 @@ def import_(
     csv_file: Path,
     default_ou: str | None,
     passwords_out: Path | None,
+    update: bool,
     dc_options: DirectoryOptions,
     dry_run: bool,
     fmt: str,
@@ -46,6 +62,9 @@ def import_(
     with every bad row listed (exit 2), and nothing is written. Then users are planned and
     applied 500 rows at a time, so memory stays flat however long the file is.
 
+    Existing users are left as they are (they only join their rows' groups) unless --update is
+    given. A user left without mail is a warning: no WorkSpace can be launched for it.
+
     The table lists each change when there are at most 200; a longer plan is shown as counts per
     action and status, plus every change that failed or was skipped (--format json lists each).
 
@@ -53,6 +72,7 @@ def import_(
     Examples:
       adprep users import users.csv --passwords-out passwords.csv --dc 10.0.0.10 --domain corp.example.com \\
           --user Administrator --dry-run
+      adprep users import users.csv --update --passwords-out passwords.csv --dc 10.0.0.10 ...
     """
     from adprep.jobs.directory_session import open_session
     from adprep.jobs.users import PasswordsFile, run_users_import, users_import_settings, validate_users_file
@@ -63,7 +83,7 @@ def import_(
     dc_options.base_dn()  # a missing --domain is said before any password is asked for
     directory = dc_options.settings()
     settings = users_import_settings(
-        directory, csv_path=csv_file, default_ou=default_ou, passwords_out=passwords_out
+        directory, csv_path=csv_file, default_ou=default_ou, passwords_out=passwords_out, update=update
     )
     try:
         index = validate_users_file(settings)
@@ -86,7 +106,55 @@ def import_(
                     passwords.close()
         out.close()
     except UsersCsvError as e:
-        for problem in e.problems:
-            click.echo(f"{e.path}:{problem.line}: {problem.reason}", err=True)
+        _echo_rows(e)
         raise
     return int(ExitStatus.FAILED if out.failed else ExitStatus.OK)
+
+
+@users.command("check")
+@click.option("--ou", metavar="PATH|DN", help="Check the users in this OU and below it.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check the users this CSV names (its sAMAccountName column; a users import file will do).",
+)
+@directory_options
+@report_options
+@click.pass_obj
+def check(
+    app: App,
+    /,
+    ou: str | None,
+    csv_file: Path | None,
+    fmt: Format,
+    output: Path | None,
+    vantage: str | None,
+    dc_options: DirectoryOptions,
+) -> int:
+    """Report users that are not WorkSpaces-ready: no mail (no WorkSpace can be launched for them),
+    "must change password at next logon" (they cannot connect), disabled, locked out, expired or
+    password expired, and names WorkSpaces or AD Connector do not take.
+
+    The whole domain by default (users only: no computers, no Administrator, Guest or krbtgt),
+    --ou for an OU and below it, or --csv for the users a file names. One result per kind of
+    problem, with the count and every user's name (--format json lists each; the table names the
+    first 10). Users are read 1,000 at a time and judged as they come, so memory holds only the
+    names of users with a problem. It never writes.
+
+    \b
+    Examples:
+      adprep users check --ou WorkSpaces --dc 10.0.0.10 --domain corp.example.com --user Administrator
+      adprep users check --csv users.csv --format junit -o users.xml --dc 10.0.0.10 ...
+    """
+    from adprep.jobs.users_check import run_users_check, users_check_scope
+    from adprep.prep.csv_users import UsersCsvError
+
+    try:
+        scope = users_check_scope(dc_options.base_dn(), ou=ou, csv_path=csv_file)
+    except UsersCsvError as e:
+        _echo_rows(e)
+        raise
+    directory = dc_options.settings()
+    report = run_users_check(directory, scope, vantage=vantage)
+    return int(app.emit_report(report, fmt=fmt, output=output))
