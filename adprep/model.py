@@ -139,10 +139,18 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     vantages: tuple[Vantage, ...] = ()
     """Every vantage the network probes ran from, when the run named them (``--via``)."""
+    redacted: bool = False
+    """Names and addresses were replaced by tokens (``--redact``; see ``adprep/render/redact.py``)."""
 
     @property
     def summary(self) -> Summary:
         return Summary.of(self.results)
+
+    @property
+    def scope(self) -> tuple[CheckResult, ...]:
+        """The results that say what the run covered and left out (ids ``<category>.scope``, e.g.
+        ``ports.scope``, ``account.scope``): summaries repeat them."""
+        return tuple(r for r in self.results if r.base_id.endswith(".scope"))
 
     @property
     def duration_s(self) -> float:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -15,20 +16,48 @@ from adprep.cli.exit import ExitStatus, exit_status_for
 from adprep.model import Report
 
 if TYPE_CHECKING:
+    from adprep.checks.drift import Baseline
     from adprep.prep.plan import ApplyResult, Plan
     from adprep.render.plan import PlanJsonWriter, PlanTableWriter
 
-Format = Literal["table", "json", "junit"]
+Format = Literal["table", "json", "junit", "markdown", "html", "openmetrics"]
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What ``report_options`` adds to every report command besides the format and the output."""
+
+    redact: bool = False
+    """Replace names and addresses by tokens before rendering (``--redact``)."""
+    baseline: Baseline | None = None
+    """An earlier report to compare with (``--baseline``), already read and checked."""
 
 
 @dataclass
 class App:
     debug: bool = False
     quiet: bool = False
+    report_settings: ReportSettings = field(default_factory=ReportSettings)
+    """Set by ``report_options`` before the command runs (the commands pass only format and output)."""
 
     def emit_report(self, report: Report, *, fmt: Format, output: Path | None) -> ExitStatus:
-        """Render ``report`` to stdout or ``output`` and return the exit status it implies."""
+        """Render ``report`` to stdout or ``output`` and return the exit status it implies.
+
+        With a baseline, the drift results join the report first (they decide exit status 5); with
+        ``--redact``, the report is redacted once, after the exit status is known and before any
+        renderer, so every format shows the same tokens.
+        """
+        settings = self.report_settings
+        if settings.baseline is not None:
+            from adprep.checks.drift import check_drift
+
+            drift = check_drift(settings.baseline, report)
+            report = dataclasses.replace(report, results=(*report.results, *drift))
         status = exit_status_for(report)
+        if settings.redact:
+            from adprep.render.redact import redact_report
+
+            report = redact_report(report)
         if fmt == "json":
             from adprep.render.json import render_json
 
@@ -37,6 +66,18 @@ class App:
             from adprep.render.junit import render_junit
 
             text = render_junit(report)
+        elif fmt == "markdown":
+            from adprep.render.markdown import render_markdown
+
+            text = render_markdown(report, exit_status=int(status))
+        elif fmt == "html":
+            from adprep.render.html import render_html
+
+            text = render_html(report, exit_status=int(status))
+        elif fmt == "openmetrics":
+            from adprep.render.openmetrics import render_openmetrics
+
+            text = render_openmetrics(report, exit_status=int(status))
         else:
             from adprep.render.table import render_table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from adprep.model import Report, Status
 
@@ -18,11 +19,28 @@ class ExitStatus(enum.IntEnum):
     """At least one check could not run (and none failed)."""
     BUG = 4
     """adprep itself hit an unexpected error: a bug (traceback with --debug)."""
+    DRIFT = 5
+    """With ``--baseline``: something regressed since the baseline (a check that did not fail then fails
+    now, or a domain controller vanished). Takes precedence over FAILED and ERROR: a scheduler can tell
+    "broken as before" (1) from "newly broken" (5)."""
 
 
 def exit_status_for(report: Report) -> ExitStatus:
     statuses = {r.status for r in report.results}
+    if any(r.category == "drift" and r.status is Status.FAIL for r in report.results):
+        return ExitStatus.DRIFT
     if Status.FAIL in statuses:
+        return ExitStatus.FAILED
+    if Status.ERROR in statuses:
+        return ExitStatus.ERROR
+    return ExitStatus.OK
+
+
+def exit_status_for_fix(*, changes_failed: bool, after: Iterable[Status]) -> ExitStatus:
+    """``adprep fix``: a change that failed, or a check that still fails after the fix, is 1; a check
+    that could not run again is 3; a dry run, or a fix that worked, is 0."""
+    statuses = set(after)
+    if changes_failed or Status.FAIL in statuses:
         return ExitStatus.FAILED
     if Status.ERROR in statuses:
         return ExitStatus.ERROR

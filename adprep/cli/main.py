@@ -39,7 +39,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "account": ("adprep.cli.commands.account", "account", "Create the AD Connector service account."),
     "ou": ("adprep.cli.commands.ou", "ou", "Create organizational units (nested paths)."),
-    "users": ("adprep.cli.commands.users", "users", "Import users in bulk from a CSV file."),
+    "users": (
+        "adprep.cli.commands.users",
+        "users",
+        "Import users in bulk from a CSV file; check users are WorkSpaces-ready.",
+    ),
+    "group": ("adprep.cli.commands.group", "group", "Create a security group and add members."),
+    "fix": (
+        "adprep.cli.commands.fix",
+        "fix",
+        "Fix what a preflight found: LDAP remedies as plan → apply, commands for the rest.",
+    ),
     "radius": (
         "adprep.cli.commands.radius",
         "radius",
@@ -75,9 +85,9 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """Preflight and prepare an on-premises Active Directory for AWS AD Connector (WorkSpaces).
 
-    Checks never write. Commands that write (delegate, account, ou, users, gpo) show a plan and
+    Checks never write. Commands that write (delegate, account, ou, users, group, gpo, fix) show a plan and
     take --dry-run. Exit statuses: 0 no failure, 1 a check failed, 2 bad usage or input,
-    3 a check could not run, 4 a bug in adprep.
+    3 a check could not run, 4 a bug in adprep, 5 a regression since --baseline.
     """
     ctx.obj = App(debug=debug, quiet=quiet)
 

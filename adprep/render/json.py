@@ -49,6 +49,8 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
             for r in report.results
         ],
     }
+    if report.redacted:
+        data["redacted"] = True
     if exit_status is not None:
         data["exit_status"] = exit_status
     return data

@@ -22,7 +22,10 @@ _STYLE = {
 def render_table(report: Report, *, color: bool = False, width: int = 120) -> str:
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=width, highlight=False)
-    table = Table(title=f"adprep {report.command}", title_justify="left", expand=False)
+    title = f"adprep {report.command}" + (
+        " (redacted: names and addresses are tokens)" if report.redacted else ""
+    )
+    table = Table(title=title, title_justify="left", expand=False)
     table.add_column("status", no_wrap=True)
     table.add_column("check", overflow="fold")
     table.add_column("result", overflow="fold")
@@ -49,6 +52,8 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
         f"{s.skipped} skipped in {report.duration_s:.2f} s; from {where}"
         + (f", source {sources}" if sources else "")
     )
+    for r in report.scope:
+        console.print(f"Scope: {r.title}", soft_wrap=True)
     if not report.vantages:
         console.print(Text(Vantage.NOTE, style="dim"))
     return buf.getvalue()
