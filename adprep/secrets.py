@@ -1,7 +1,6 @@
-"""Secrets (passwords, shared secrets): read from an environment variable, a file, or a prompt.
+"""Reading secrets (passwords, shared secrets): from an environment variable, a file, or a prompt.
 
-Never from argv. A :class:`Secret` hides its value from ``repr``/``str``/formatting so that it cannot
-leak into logs, reports or exception messages by accident; ``reveal()`` is the one way out.
+Never from argv. The value read is an :class:`adprep.secret.Secret`, which hides it from logs.
 """
 
 from __future__ import annotations
@@ -9,31 +8,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from adprep.errors import SecretError
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret value and where it came from."""
-
-    _value: str = field(repr=False)
-    source: str
-    """``env:ADPREP_PASSWORD``, ``file:/path``, ``prompt`` or ``generated``: safe to show."""
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __str__(self) -> str:
-        return f"<secret from {self.source}>"
-
-    def __format__(self, spec: str) -> str:
-        return str(self)
-
-    def __len__(self) -> int:
-        return len(self._value)
+from adprep.secret import Secret
 
 
 def read_secret(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from adprep.jobs.preflight import preflight_settings, run_preflight
 from adprep.model import Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from bench.netns import filtered_peer
 
 REPO = Path(__file__).resolve().parent.parent

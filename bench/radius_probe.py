@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from adprep.collect.radius import collect_radius
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.network import LocalNetwork
 
 REPO = Path(__file__).resolve().parent.parent

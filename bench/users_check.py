@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from adprep.collect.users import SCAN_FILTER, USER_ATTRIBUTES
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapTarget, connect
 from bench.users_import import TREE_DELETE, lab, peak_rss_kb
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from adprep.ad.names import generate_password
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from adprep import requirements as req
 from adprep.collect.radius import RadiusProbe
 from adprep.model import CheckResult, FactValue, Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SIGNED = ("accept", "reject", "challenge")

@@ -18,6 +18,7 @@ from adprep.model import Report
 if TYPE_CHECKING:
     from adprep.checks.drift import Baseline
     from adprep.prep.plan import ApplyResult, Plan
+    from adprep.render.digest import Fixes
     from adprep.render.plan import PlanJsonWriter, PlanTableWriter
 
 Format = Literal["table", "json", "junit", "markdown", "html", "openmetrics"]
@@ -54,10 +55,21 @@ class App:
             drift = check_drift(settings.baseline, report)
             report = dataclasses.replace(report, results=(*report.results, *drift))
         status = exit_status_for(report)
-        if settings.redact:
-            from adprep.render.redact import redact_report
+        fixes: Fixes | None = None
+        if fmt in ("markdown", "html"):
+            from adprep.render.digest import fixes as find_fixes
 
-            report = redact_report(report)
+            fixes = find_fixes(report)  # from the real values: a redacted subnet is no CIDR to allow
+        if settings.redact:
+            from adprep.render.redact import Redactor
+
+            redactor = Redactor()
+            redactor.learn(report)
+            report = redactor.apply(report)
+            if fixes is not None:
+                fixes = {
+                    redactor.check_id(k): tuple(f.map(redactor.text) for f in v) for k, v in fixes.items()
+                }
         if fmt == "json":
             from adprep.render.json import render_json
 
@@ -69,11 +81,11 @@ class App:
         elif fmt == "markdown":
             from adprep.render.markdown import render_markdown
 
-            text = render_markdown(report, exit_status=int(status))
+            text = render_markdown(report, exit_status=int(status), fixes=fixes)
         elif fmt == "html":
             from adprep.render.html import render_html
 
-            text = render_html(report, exit_status=int(status))
+            text = render_html(report, exit_status=int(status), fixes=fixes)
         elif fmt == "openmetrics":
             from adprep.render.openmetrics import render_openmetrics
 

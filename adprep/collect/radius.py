@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.network import Network
 from adprep.transport.radius import RadiusExchange, exchange
 from adprep.wire import mschap

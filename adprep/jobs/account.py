@@ -23,7 +23,7 @@ from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, open_private
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
 
 #: Where ``--password-out -`` sends a generated password.

@@ -18,7 +18,7 @@ from adprep.collect.directory import DirectoryFacts, Observed, collect_directory
 from adprep.errors import TransportError
 from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.kerberos import kerberos_login
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from adprep.ad.names import validate_domain_fqdn
 from adprep.errors import InputError
-from adprep.secrets import Secret, read_secret
+from adprep.secret import Secret
+from adprep.secrets import read_secret
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
 from adprep.validate import parse_address
 

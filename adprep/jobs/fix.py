@@ -42,7 +42,7 @@ from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.sites import DEFAULT_SITE, Network, SubnetObject, parse_subnet_name, plan_subnets, subnets_dn
 from adprep.report_json import read_report
 from adprep.requirements import DELEGATION_GROUP
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode, LdapSession
 from adprep.transport.network import LocalNetwork
 from adprep.validate import parse_address

@@ -32,7 +32,7 @@ from adprep.jobs.radius import radius_results
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.runner import build_report, could_not_run, make_vantage, now
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode
 from adprep.transport.tcp import probe_tcp
 from adprep.transport.vantages import RelayOptions

@@ -24,7 +24,7 @@ from adprep.errors import InputError
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.network import Network
 from adprep.transport.vantages import RelayOptions
 from adprep.vantage import VantageSpec

@@ -37,7 +37,7 @@ from adprep.prep.csv_users import (
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.users import UPDATED_ATTRIBUTES, ObservedUser, plan_users
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import Entry, LdapSession
 
 

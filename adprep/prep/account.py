@@ -29,7 +29,7 @@ from adprep.prep.ldap_writes import (
     ModifyEntry,
 )
 from adprep.prep.plan import Change, Plan
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from adprep.ad.dn import dn_equal, is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import check_password, validate_sam_account_name
 from adprep.errors import InputError
 from adprep.requirements import PASSWORD_MAX
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 COLUMNS = ("sAMAccountName", "givenName", "sn", "mail", "ou", "groups", "password")
 _BY_KEY = {c.casefold(): c for c in COLUMNS}

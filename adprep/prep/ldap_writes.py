@@ -2,7 +2,7 @@
 
 Plans (:mod:`adprep.prep.ou`, :mod:`~adprep.prep.users`, :mod:`~adprep.prep.account`,
 :mod:`~adprep.prep.delegation`) put these in :attr:`adprep.prep.plan.Change.payload`; the appliers in
-:mod:`adprep.jobs.ldap_apply` send them. A password stays a :class:`~adprep.secrets.Secret` until the
+:mod:`adprep.jobs.ldap_apply` send them. A password stays a :class:`~adprep.secret.Secret` until the
 applier encodes it, so a plan can be shown, logged or rendered as JSON without leaking it.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from adprep.ad.delegation import DelegationPreset
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 #: Change.action names, one applier each.
 ACTION_ADD = "ldap.add"

@@ -46,7 +46,7 @@ from adprep.prep.ldap_writes import (
     MoveEntry,
 )
 from adprep.prep.plan import Change, Plan
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 #: Members per group-membership change: one modify each, and a failed create holds back only its chunk.
 MEMBER_CHUNK = 100

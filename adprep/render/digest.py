@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from adprep.model import CheckResult, FactValue, Report, Status
+from adprep.prep.manual import ManualOptions, dc_hosts, manual_steps
+from adprep.render.commands import render_command
 
 #: The sections that need a person, in the order they are shown: (status, heading, anchor).
 ATTENTION: tuple[tuple[Status, str, str], ...] = (
@@ -67,6 +69,47 @@ def commands_in(remedy: str | None) -> list[str]:
     if not remedy:
         return []
     return list(dict.fromkeys(m.group(0).strip() for m in _COMMAND.finditer(remedy)))
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Commands to run by hand for a failure adprep cannot fix over LDAP (firewall and security-group
+    rules, DNS records, the time service), as ``adprep fix`` prints them."""
+
+    title: str
+    where: str
+    commands: tuple[str, ...]
+    note: str | None = None
+
+    def map(self, text: Callable[[str], str]) -> Fix:
+        """The same fix with every text passed through ``text`` (``--redact``)."""
+        return Fix(
+            text(self.title),
+            text(self.where),
+            tuple(text(c) for c in self.commands),
+            text(self.note) if self.note is not None else None,
+        )
+
+
+Fixes = Mapping[str, tuple[Fix, ...]]
+"""Check id → the fixes that address it."""
+
+
+def fixes(report: Report) -> dict[str, tuple[Fix, ...]]:
+    """The commands for what adprep cannot write (:mod:`adprep.prep.manual`), by the check ids they
+    address. A ``paths.<id>`` result gets the fixes of ``<id>`` from every vantage.
+
+    Computed from the report before ``--redact`` (a redacted subnet is no network to write a rule
+    for); the caller redacts the texts with the report's own tokens (:meth:`Fix.map`).
+    """
+    steps, _ = manual_steps(report, ManualOptions(dc_hosts=dc_hosts(report)))
+    out: dict[str, dict[Fix, None]] = {}
+    for step in steps:
+        fix = Fix(step.title, step.where, tuple(render_command(c) for c in step.commands), step.note)
+        for check_id in step.addresses:
+            out.setdefault(check_id, {})[fix] = None
+            out.setdefault("paths." + check_id.split("@", 1)[0], {})[fix] = None
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def verdict(result: CheckResult) -> str | None:

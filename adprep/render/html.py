@@ -2,8 +2,8 @@
 
 Everything is in the file: inline CSS, no script, no font, image or link to fetch. A Content Security
 Policy that forbids every load but inline styles makes that a promise the browser keeps. The summary
-comes first, then the failures (each with the AD Connector error it causes, the fix and the adprep
-command), the checks that could not run, the warnings, a per-vantage matrix for runs from several
+comes first, then the failures (each with the AD Connector error it causes, the fix, the adprep
+command it names and, for what adprep cannot write, the commands ``adprep fix`` prints), the checks that could not run, the warnings, a per-vantage matrix for runs from several
 vantages, and every check with its facts. Every text from the report is HTML-escaped.
 """
 
@@ -47,6 +47,8 @@ article p { margin: 4px 0; }
 .adc { background: #fdecea; border-radius: 4px; padding: 4px 8px; }
 pre.command { background: #1d1d1f; color: #f5f5f7; border-radius: 4px; padding: 6px 10px; margin: 4px 0;
               white-space: pre-wrap; word-break: break-all; }
+.manual { border-top: 1px dashed var(--line); margin-top: 8px; padding-top: 4px; }
+.manual .note { font-size: 12.5px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--soft); }
@@ -67,8 +69,13 @@ footer { margin-top: 28px; color: #666; font-size: 12px; }
 """
 
 
-def render_html(report: Report, *, exit_status: int | None = None) -> str:
+def render_html(
+    report: Report, *, exit_status: int | None = None, fixes: digest.Fixes | None = None
+) -> str:
+    """The page. ``fixes``: the commands for what adprep cannot write, by check id (computed from the
+    report when not given; ``--redact`` gives them computed before redaction)."""
     worst = digest.worst(report)
+    found = digest.fixes(report) if fixes is None else fixes
     title = f"adprep {report.command}: {digest.headline(report)}"
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -120,7 +127,7 @@ def render_html(report: Report, *, exit_status: int | None = None) -> str:
         out.append(f"<h2>{escape(heading)} ({len(results)})</h2>")
         if not results:
             out.append("<p>No check failed.</p>")
-        out += [_article(r) for r in results]
+        out += [_article(r, found.get(r.id, ())) for r in results]
         out.append("</section>")
 
     matrix = digest.vantage_matrix(report)
@@ -167,7 +174,7 @@ def _verdict_line(report: Report, exit_status: int | None) -> str:
     return line + (f" — exit status {exit_status}" if exit_status is not None else "")
 
 
-def _article(r: CheckResult) -> str:
+def _article(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> str:
     parts = [
         f'<article class="{r.status.value}" id="r-{escape(r.id)}">',
         f"<h3><code>{escape(r.id)}</code></h3>",
@@ -178,9 +185,22 @@ def _article(r: CheckResult) -> str:
     if r.remedy:
         parts.append(f'<p class="fix"><b>Fix:</b> {escape(r.remedy)}</p>')
     parts += [f'<pre class="command">{escape(c)}</pre>' for c in digest.commands_in(r.remedy)]
+    parts += [_fix(f) for f in fixes]
     parts.append(_facts(r, fold=False))
     parts.append("</article>")
     return "\n".join(p for p in parts if p)
+
+
+def _fix(fix: digest.Fix) -> str:
+    parts = [
+        '<div class="manual">',
+        f"<p><b>Run by hand:</b> {escape(fix.title)}. <i>Where:</i> {escape(fix.where)}</p>",
+        *(f'<pre class="command">{escape(c)}</pre>' for c in fix.commands),
+    ]
+    if fix.note:
+        parts.append(f'<p class="note">{escape(fix.note)}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 def _facts(r: CheckResult, *, fold: bool) -> str:

@@ -1,7 +1,7 @@
 """The report as GitHub-flavoured Markdown: for a ticket, a pull request or a wiki page.
 
 A summary table first, then the failures (each with the AD Connector error it causes, the fix and the
-command), the checks that could not run, the warnings, a per-vantage matrix for runs from several
+commands), the checks that could not run, the warnings, a per-vantage matrix for runs from several
 vantages, and every check. Text from the report is escaped, so a title cannot become markup.
 """
 
@@ -35,7 +35,11 @@ def _status(status: Status) -> str:
     return f"**{status.value.upper()}**" if status in (Status.FAIL, Status.ERROR) else status.value.upper()
 
 
-def render_markdown(report: Report, *, exit_status: int | None = None) -> str:
+def render_markdown(
+    report: Report, *, exit_status: int | None = None, fixes: digest.Fixes | None = None
+) -> str:
+    """The document. ``fixes`` as for :func:`adprep.render.html.render_html`."""
+    found = digest.fixes(report) if fixes is None else fixes
     lines: list[str] = [f"# adprep {_text(report.command)} report", ""]
     lines += [f"**{_text(digest.headline(report))}**" + (f" — exit status {exit_status}" if exit_status is not None else ""), ""]  # fmt: skip
     lines += ["| | |", "|---|---|"]
@@ -62,7 +66,7 @@ def render_markdown(report: Report, *, exit_status: int | None = None) -> str:
         if not results:
             lines.append("No check failed.")
         for r in results:
-            lines += _detail(r)
+            lines += _detail(r, found.get(r.id, ()))
 
     matrix = digest.vantage_matrix(report)
     if matrix is not None:
@@ -90,7 +94,7 @@ def _cell(result: CheckResult | None) -> str:
     return f"**{text}**" if result is not None and result.status in (Status.FAIL, Status.ERROR) else text
 
 
-def _detail(r: CheckResult) -> list[str]:
+def _detail(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> list[str]:
     out = [f"### {_code(r.id, cell=False)}", "", _text(r.title), ""]
     if r.adc_error:
         out.append(f"- **AD Connector would report:** {_text(r.adc_error)}")
@@ -98,6 +102,9 @@ def _detail(r: CheckResult) -> list[str]:
         out.append(f"- **Fix:** {_text(r.remedy)}")
     for command in digest.commands_in(r.remedy):
         out.append(f"- **Command:** {_code(command, cell=False)}")
+    for fix in fixes:
+        out.append(f"- **Run by hand:** {_text(fix.title)}. *Where:* {_text(fix.where)}")
+        out += [f"  - {_code(c, cell=False)}" for c in fix.commands]
     facts = digest.facts_items(r.facts)
     if facts:
         out.append("- **Facts:** " + "; ".join(f"{_text(k)}: {_code(v, cell=False)}" for k, v in facts))

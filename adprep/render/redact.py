@@ -386,11 +386,15 @@ class Redactor:
             redacted=True,
         )
 
+    def check_id(self, check_id: str) -> str:
+        """A check id as :meth:`apply` writes it."""
+        category, dot, rest = check_id.partition(".")  # the category is adprep's word, never a value
+        return category + dot + self.text(rest)
+
     def _result(self, r: CheckResult) -> CheckResult:
         t = self.text
-        category, dot, rest = r.id.partition(".")  # the category is adprep's word, never a value
         return CheckResult(
-            category + dot + t(rest),
+            self.check_id(r.id),
             r.status,
             t(r.title),
             {t(k): self._fact(v) for k, v in r.facts.items()},

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 #: RFC 4120 section 7.5.9 error codes a login can meet, with what they mean for the account.
 KDC_ERRORS: dict[int, str] = {

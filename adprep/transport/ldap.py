@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adprep.errors import LdapConnectionLost, LdapError, TransportError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 LdapMode = Literal["ldaps", "starttls", "plain"]
 Scope = Literal["base", "one", "sub"]

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from adprep.errors import SmbConnectionLost, SmbError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 T = TypeVar("T")
 

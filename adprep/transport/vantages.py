@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from adprep.errors import VantageError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.network import LocalNetwork, Network
 from adprep.transport.relay.channel import RelayChannel
 from adprep.vantage import VantageSpec

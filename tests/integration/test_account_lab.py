@@ -21,7 +21,7 @@ from adprep.errors import LdapError
 from adprep.jobs.directory_checks import run_directory_checks
 from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult, Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
 from tests.conftest import LabDc
 

@@ -41,7 +41,7 @@ from adprep.jobs.preflight import preflight_settings, run_preflight
 from adprep.model import Status
 from adprep.prep.gpo import AdmFile, plan_link
 from adprep.prep.plan import Plan
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from tests.conftest import FIXTURES, LabDc, missing_peer
 
 PCOIP = PcoipRequest(clipboard=Clipboard.CLIENT_TO_WORKSPACE, remote_printing=0, reconnect_timeout_minutes=30)

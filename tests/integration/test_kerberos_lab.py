@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.kerberos import kerberos_login
 from adprep.transport.ldap import LdapTarget, connect
 from tests.conftest import LabDc

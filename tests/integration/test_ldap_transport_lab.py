@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adprep.errors import LdapError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapTarget, connect
 from tests.conftest import LabDc
 

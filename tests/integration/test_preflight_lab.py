@@ -21,7 +21,7 @@ from adprep import requirements as req
 from adprep.jobs.preflight import preflight_settings, run_preflight
 from adprep.model import Report, Status
 from adprep.render.json import render_json
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from tests.conftest import REPO, LabDc
 
 pytestmark = pytest.mark.lab

@@ -13,7 +13,7 @@ import pytest
 from adprep.cli.main import main
 from adprep.jobs.preflight import preflight_settings, run_preflight
 from adprep.model import Report, Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from tests.conftest import REPO, LabDc, LabNet
 
 pytestmark = pytest.mark.lab

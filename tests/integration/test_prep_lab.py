@@ -22,7 +22,7 @@ from adprep.errors import LdapError
 from adprep.jobs.delegate import delegate_settings, plan_delegate
 from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect
 from tests.conftest import LabDc
 
@@ -279,7 +279,7 @@ def test_account_with_generated_password(
         assert "computer" in _child_classes(s, base)
     # And adprep preflight's service-account checks pass for it, including a real join probe
     from adprep.jobs.preflight import preflight_settings, run_preflight
-    from adprep.secrets import Secret
+    from adprep.secret import Secret
 
     report = run_preflight(
         preflight_settings(

@@ -13,7 +13,7 @@ import pytest
 from adprep.checks.radius import check_client_registration, check_message_authenticator, check_probe
 from adprep.collect.radius import RadiusProbe, build_login, collect_radius
 from adprep.model import Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.network import LocalNetwork
 from adprep.transport.radius import exchange
 from adprep.wire import radius as wire

@@ -17,7 +17,7 @@ import pytest
 
 from adprep.ad.account_flags import datetime_to_filetime
 from adprep.jobs.directory_session import DirectorySettings
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
 from tests.conftest import REPO, LabDc
 from tests.integration import test_prep_lab as prep_lab

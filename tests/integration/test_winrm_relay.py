@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from adprep.errors import VantageError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.relay import winrm
 from adprep.transport.relay.session import RelayNetwork
 from adprep.transport.relay.winrm import WinrmChannel, WinrmEndpoint

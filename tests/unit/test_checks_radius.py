@@ -9,7 +9,7 @@ from adprep.collect.radius import RadiusProbe
 from adprep.errors import InputError
 from adprep.jobs.radius import radius_settings
 from adprep.model import Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.radius import RadiusExchange, RadiusOutcome
 
 SECRET = Secret("lab-secret-123", "env:TEST")

@@ -7,7 +7,7 @@ import pytest
 from adprep.errors import InputError
 from adprep.jobs.preflight import preflight_settings, validate_dns_ip
 from adprep.model import Status
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 GOOD = Secret("Corr3ct-Horse-battery", "test")
 

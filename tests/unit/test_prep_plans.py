@@ -12,7 +12,7 @@ from adprep.prep.ldap_writes import AddEntry, AddMembers
 from adprep.prep.ou import dn_key, ou_chain, plan_ous
 from adprep.prep.plan import Change, apply_plan
 from adprep.prep.users import MEMBER_CHUNK, ObservedUser, plan_users, user_dn
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 BASE = "DC=lab,DC=example"
 SID = "S-1-5-21-1-2-3-1111"

@@ -6,7 +6,7 @@ from adprep.prep.csv_users import CsvUser
 from adprep.prep.ldap_writes import AddMembers, ModifyEntry, MoveEntry
 from adprep.prep.plan import Plan
 from adprep.prep.users import ObservedUser, plan_users
-from adprep.secrets import Secret
+from adprep.secret import Secret
 
 BASE = "DC=lab,DC=example"
 WS = f"OU=WS,{BASE}"

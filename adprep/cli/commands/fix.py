@@ -154,7 +154,8 @@ def fix(
     from adprep.jobs.fix import AdminOptions, fix_settings, run_fix
     from adprep.jobs.preflight import PreflightSettings, preflight_settings
     from adprep.render.fix import render_fix_json, render_fix_table
-    from adprep.secrets import Secret, read_secret
+    from adprep.secret import Secret
+    from adprep.secrets import read_secret
 
     conf = cfg.load_config(config_path)
     d = cfg.section(conf, "directory")

@@ -98,7 +98,8 @@ def preflight(
       adprep preflight --config preflight.toml --format junit -o preflight.xml
     """
     from adprep.jobs.preflight import preflight_settings, run_preflight
-    from adprep.secrets import Secret, read_secret
+    from adprep.secret import Secret
+    from adprep.secrets import read_secret
 
     conf = cfg.load_config(config_path)
     d = cfg.section(conf, "directory")

@@ -10,7 +10,7 @@ exits: :meth:`WinrmChannel.open` runs one with no batch (the hello only), :meth:
 batch, several at once, each in a shell of its own (a shell is bound to one pywinrm session, and an
 NTLM session is bound to one HTTP connection). HTTPS with certificate verification by default; NTLM
 (pywinrm's default) or Kerberos when pywinrm's kerberos extra is installed. The password goes from a
-:class:`~adprep.secrets.Secret` to pywinrm and nowhere else: never into argv, a message or a log.
+:class:`~adprep.secret.Secret` to pywinrm and nowhere else: never into argv, a message or a log.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ else:
     HAVE_PYWINRM = True
 
 from adprep.errors import VantageError, WireFormatError
-from adprep.secrets import Secret
+from adprep.secret import Secret
 from adprep.transport.relay.channel import RelayChannel
 from adprep.transport.relay.session import batch_deadline
 from adprep.wire.relay import MAX_LINE, Hello, parse_hello, parse_results
