@@ -12,7 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from adprep.checks.drift import Baseline
-    from adprep.jobs.directory_session import DirectorySettings
+    from adprep.transport.ldap_settings import DirectorySettings
     from adprep.transport.vantages import RelayOptions
     from adprep.vantage import VantageSpec
 

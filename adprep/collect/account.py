@@ -30,9 +30,9 @@ from adprep.ad.dn import escape_filter_value
 from adprep.ad.ldap_errors import explain_ldap_error
 from adprep.collect.directory import USER_FILTER, Observed
 from adprep.errors import LdapError, TransportError
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.requirements import USER_READ_ATTRIBUTES
 from adprep.transport.ldap import LdapMode, LdapSession, VlvResponse, connect
+from adprep.transport.ldap_settings import DirectorySettings
 
 T = TypeVar("T")
 

@@ -19,12 +19,12 @@ from adprep.ad.names import (
 )
 from adprep.errors import InputError
 from adprep.jobs.delegate import container_dn
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, open_private
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 
 #: Where ``--password-out -`` sends a generated password.
 STDOUT = Path("-")

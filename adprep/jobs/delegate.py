@@ -11,7 +11,6 @@ from adprep.ad.delegation import DelegationPreset, preset
 from adprep.ad.dn import dn_equal, is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import validate_group_name
 from adprep.errors import InputError
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import (
     casefolded,
     entry_sid,
@@ -24,6 +23,7 @@ from adprep.prep.delegation import DelegationSpec, ObservedDelegation, ObservedG
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.requirements import DELEGATION_GROUP
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 
 
 @dataclass(frozen=True)

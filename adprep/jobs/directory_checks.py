@@ -16,11 +16,11 @@ from adprep.checks.directory import check_directory, check_functional_level, che
 from adprep.collect.account import collect_service_account
 from adprep.collect.directory import DirectoryFacts, Observed, collect_directory, collect_root_dse
 from adprep.errors import TransportError
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult
 from adprep.secret import Secret
 from adprep.transport.kerberos import kerberos_login
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
+from adprep.transport.ldap_settings import DirectorySettings
 
 
 def target_container_dn(target_ou: str | None, base_dn: str) -> str | None:

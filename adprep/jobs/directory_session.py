@@ -10,57 +10,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adprep.ad.names import validate_domain_fqdn
 from adprep.errors import InputError
-from adprep.secret import Secret
 from adprep.secrets import read_secret
-from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
+from adprep.transport.ldap import LdapSession, connect
+
+# DirectorySettings is re-exported for jobs/fix.py and jobs/preflight.py until their imports move.
+from adprep.transport.ldap_settings import DirectorySettings as DirectorySettings
 from adprep.validate import parse_address
 
 if TYPE_CHECKING:
     from adprep.collect.dc_locator import LocatedDc
 
 PASSWORD_ENV = "ADPREP_PASSWORD"
-
-
-@dataclass(frozen=True)
-class DirectorySettings:
-    dc: str
-    """The DC's IP address (resolved or located when it was given by name, or not at all)."""
-    domain: str
-    """The AD domain's DNS name, e.g. ``corp.example.com``."""
-    user: str
-    """The account that binds (sAMAccountName, UPN or DN)."""
-    password: Secret
-    dc_name: str | None = None
-    """The DC's host name, checked against its certificate (``--dc-name``, else the name given or found)."""
-    located: str | None = None
-    """How the DC was found, when it was not given as an address."""
-    mode: LdapMode = "ldaps"
-    ca_file: str | None = None
-    verify: bool = True
-    timeout: float = 5.0
-
-    @property
-    def base_dn(self) -> str:
-        return ",".join(f"DC={label}" for label in self.domain.split("."))
-
-    @property
-    def bind_name(self) -> str:
-        """A bare account name binds as its UPN (``name@domain``), which AD and Samba both accept."""
-        if "@" in self.user or "=" in self.user or "\\" in self.user:
-            return self.user
-        return f"{self.user}@{self.domain}"
-
-    def target(self) -> LdapTarget:
-        return LdapTarget(
-            address=self.dc, server_name=self.dc_name, mode=self.mode, ca_file=self.ca_file, verify=self.verify,
-            timeout=self.timeout,
-        )  # fmt: skip
 
 
 def directory_settings(

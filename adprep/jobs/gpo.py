@@ -44,7 +44,7 @@ from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
-from adprep.jobs.directory_session import DirectorySettings, open_session
+from adprep.jobs.directory_session import open_session
 from adprep.jobs.ldap_apply import ldap_appliers
 from adprep.model import CheckResult, Report
 from adprep.prep.gpo import (
@@ -61,6 +61,7 @@ from adprep.prep.gpo import (
 from adprep.prep.plan import Applier, ApplyResult, Change, Outcome, Plan, apply_plan, merge_plans
 from adprep.runner import build_report, could_not_run, make_vantage, now
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.smb import SmbSession, SmbTarget, connect_smb
 
 _GUID = re.compile(r"\{?([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})\}?\Z", re.IGNORECASE)

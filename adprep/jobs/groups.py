@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from adprep.ad.names import validate_group_name
 from adprep.errors import InputError
 from adprep.jobs.delegate import container_dn
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, resolve_member_dns
 from adprep.prep.groups import ExistingGroup, GroupScope, GroupSpec, plan_group
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 
 
 @dataclass(frozen=True)

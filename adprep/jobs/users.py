@@ -24,7 +24,6 @@ from typing import TextIO
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import generate_password
 from adprep.errors import InputError
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import casefolded, existing_dns, find_by_sam, ldap_appliers, open_private
 from adprep.prep.csv_users import (
     CsvIndex,
@@ -39,6 +38,7 @@ from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.users import UPDATED_ATTRIBUTES, ObservedUser, plan_users
 from adprep.secret import Secret
 from adprep.transport.ldap import Entry, LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from adprep.checks.users import check_users
 from adprep.collect.users import UsersScope, collect_users
 from adprep.errors import AdprepError, InputError
 from adprep.jobs.delegate import container_dn
-from adprep.jobs.directory_session import DirectorySettings, open_session
+from adprep.jobs.directory_session import open_session
 from adprep.model import Report
 from adprep.prep.csv_users import RowProblem, UsersCsvError, read_user_names
 from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.transport.ldap_settings import DirectorySettings
 
 
 def validate_names_file(path: Path) -> int:

@@ -19,10 +19,10 @@ from adprep.checks.account import check_state
 from adprep.collect.account import collect_service_account
 from adprep.errors import LdapError
 from adprep.jobs.directory_checks import run_directory_checks
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.model import CheckResult, Status
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
+from adprep.transport.ldap_settings import DirectorySettings
 from tests.conftest import LabDc
 
 pytestmark = pytest.mark.lab

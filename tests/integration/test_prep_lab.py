@@ -20,10 +20,10 @@ from adprep.ad.security_descriptor import Ace, parse_security_descriptor
 from adprep.cli.main import main
 from adprep.errors import LdapError
 from adprep.jobs.delegate import delegate_settings, plan_delegate
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect
+from adprep.transport.ldap_settings import DirectorySettings
 from tests.conftest import LabDc
 
 pytestmark = pytest.mark.lab

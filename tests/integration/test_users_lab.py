@@ -16,9 +16,9 @@ import jsonschema
 import pytest
 
 from adprep.ad.account_flags import datetime_to_filetime
-from adprep.jobs.directory_session import DirectorySettings
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 from tests.conftest import REPO, LabDc
 from tests.integration import test_prep_lab as prep_lab
 from tests.integration.test_prep_lab import PASSWORD, Cleanup, _bind
