@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from adprep import requirements as req
-from adprep.collect.ports import RpcFact, UdpProbeFact
+from adprep.facts.ports import IcmpEcho, RpcFact, TcpProbe, UdpProbeFact
 from adprep.model import CheckResult, FactValue, Status
-from adprep.transport.icmp import IcmpEcho
-from adprep.transport.tcp import TcpProbe
 
 _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "error": "error"}
 

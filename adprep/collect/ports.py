@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from adprep.transport.icmp import IcmpEcho
+from adprep.facts.ports import EpmMapping, PortFacts, RpcFact, TcpProbe, UdpProbeFact
 from adprep.transport.network import Network
-from adprep.transport.rpc import RPC_INTERFACES, EpmMapping, map_rpc_interface
-from adprep.transport.tcp import TcpProbe
-from adprep.transport.udp import UdpExchange
-from adprep.wire.probes import ProbeAnswer, ProbeContext, probe_for
+from adprep.transport.rpc import RPC_INTERFACES, map_rpc_interface
+from adprep.wire.probes import ProbeContext, probe_for
 
 Proto = Literal["tcp", "udp"]
 
@@ -31,38 +29,6 @@ class PortJob:
     address: str
     proto: Proto
     port: int
-
-
-@dataclass(frozen=True)
-class UdpProbeFact:
-    """A UDP port's exchange and what the reply proves (``None`` when no protocol probe exists)."""
-
-    address: str
-    port: int
-    exchange: UdpExchange | None
-    answer: ProbeAnswer | None = None
-
-
-@dataclass(frozen=True)
-class RpcFact:
-    """One RPC interface on one DC: where the endpoint mapper put it, and whether that port answers."""
-
-    address: str
-    mapping: EpmMapping
-    probe: TcpProbe | None
-
-
-@dataclass(frozen=True)
-class PortFacts:
-    """What the sweep saw."""
-
-    tcp: tuple[TcpProbe, ...]
-    udp: tuple[UdpProbeFact, ...] = ()
-    rpc: tuple[RpcFact, ...] = ()
-    icmp: tuple[IcmpEcho, ...] = ()
-    """One ICMP echo exchange per target, when the sweep asked for them."""
-    sources: dict[str, str | None] | None = None
-    """Per target: the local source address the kernel picks to reach it."""
 
 
 def plan_port_jobs(

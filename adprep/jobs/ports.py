@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from adprep import requirements as req
 from adprep.checks.ports import check_icmp_echo, check_rpc_interface, check_tcp_port, check_udp_port
-from adprep.collect.ports import PortFacts, RpcMapper, collect_ports, plan_port_jobs
+from adprep.collect.ports import RpcMapper, collect_ports, plan_port_jobs
 from adprep.errors import InputError
+from adprep.facts.ports import PortFacts
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now

@@ -17,33 +17,17 @@ import os
 import secrets
 import socket
 import time
-from dataclasses import dataclass
 from typing import Literal
 
 from adprep.errors import WireFormatError
+from adprep.facts.ports import IcmpEcho, IcmpOutcome
 from adprep.wire.icmp import build_echo_request, parse_icmp, strip_ipv4_header
-
-IcmpOutcome = Literal["reply", "unreachable", "silent", "not_allowed", "not_carried", "error"]
 
 #: Why a host may refuse both kinds of ICMP socket, for the report.
 NOT_ALLOWED_REASON = (
     "this host allows neither an unprivileged ICMP socket (net.ipv4.ping_group_range does not cover "
     "adprep's group) nor a raw one (needs root or CAP_NET_RAW)"
 )
-
-
-@dataclass(frozen=True)
-class IcmpEcho:
-    """What one echo exchange saw."""
-
-    address: str
-    outcome: IcmpOutcome
-    elapsed_ms: float = 0.0
-    attempts: int = 0
-    detail: str | None = None
-    """The unreachable reason, the errno name, or why no request could be sent."""
-    socket_kind: Literal["ping", "raw"] | None = None
-    source: str | None = None
 
 
 _REFUSED = (errno.EACCES, errno.EPERM, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT, errno.EAFNOSUPPORT)

@@ -12,10 +12,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from adprep.transport.icmp import IcmpEcho, echo_icmp
+from adprep.facts.ports import IcmpEcho, TcpExchange, TcpProbe, UdpExchange
+from adprep.transport.icmp import echo_icmp
 from adprep.transport.route import source_address_for
-from adprep.transport.tcp import TcpExchange, TcpProbe, exchange_tcp, probe_tcp
-from adprep.transport.udp import UdpExchange, exchange_udp
+from adprep.transport.tcp import exchange_tcp, probe_tcp
+from adprep.transport.udp import exchange_udp
 from adprep.wire.relay import Framing
 
 #: The label of the admin's own host when no other is given.

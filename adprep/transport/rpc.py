@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+
+from adprep.facts.ports import EpmMapping
 
 #: The RPC interfaces a DC serves that domain join, logon and replication use (MS-LSAD, MS-SAMR,
 #: MS-NRPC, MS-DRSR), as (UUID, version).
@@ -21,18 +22,6 @@ RPC_INTERFACES: dict[str, tuple[str, str]] = {
 }
 
 _BINDING_PORT = re.compile(r"\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class EpmMapping:
-    """The endpoint mapper's answer for one interface."""
-
-    interface: str
-    uuid: str
-    port: int | None
-    """The TCP port it maps to; None when it is not registered or the lookup failed."""
-    error: str | None = None
-    """Why there is no port (``not registered``, a connection error)."""
 
 
 def map_rpc_interface(address: str, interface: str, *, timeout: float) -> EpmMapping:

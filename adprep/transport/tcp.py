@@ -7,26 +7,9 @@ import errno
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
+from adprep.facts.ports import TcpExchange, TcpExchangeOutcome, TcpProbe
 from adprep.wire.relay import Framing
-
-TcpOutcome = Literal["open", "refused", "timeout", "error"]
-
-
-@dataclass(frozen=True)
-class TcpProbe:
-    """What one TCP connect attempt saw."""
-
-    address: str
-    port: int
-    outcome: TcpOutcome
-    elapsed_ms: float
-    errno_name: str | None = None
-    """The socket error's symbolic name (``ECONNREFUSED``, ``EHOSTUNREACH``…), if any."""
-    source: str | None = None
-    """The local address of the connection, when it was made."""
 
 
 async def probe_tcp(address: str, port: int, timeout: float, *, bind: str | None = None) -> TcpProbe:
@@ -63,23 +46,8 @@ async def probe_tcp(address: str, port: int, timeout: float, *, bind: str | None
         sock.close()
 
 
-TcpExchangeOutcome = Literal["reply", "refused", "timeout", "closed", "error"]
 #: The largest framed reply adprep reads (a hostile peer cannot make it hoard memory).
 MAX_FRAMED_REPLY = 1 << 20
-
-
-@dataclass(frozen=True)
-class TcpExchange:
-    """What a request/response conversation over one TCP connection saw."""
-
-    address: str
-    port: int
-    outcome: TcpExchangeOutcome
-    elapsed_ms: float
-    replies: tuple[bytes, ...] = ()
-    """One framed reply per message sent, framing bytes included (fewer when it ended early)."""
-    errno_name: str | None = None
-    source: str | None = None
 
 
 async def exchange_tcp(

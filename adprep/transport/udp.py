@@ -14,26 +14,8 @@ import errno
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-UdpOutcome = Literal["reply", "refused", "silent", "unresolved", "error"]
-
-
-@dataclass(frozen=True)
-class UdpExchange:
-    """What one request/response exchange saw."""
-
-    address: str
-    port: int
-    outcome: UdpOutcome
-    elapsed_ms: float
-    attempts: int
-    reply: bytes | None = None
-    errno_name: str | None = None
-    source: str | None = None
-    peer: str | None = None
-    """The address ``address`` resolved to (the same, for an address)."""
+from adprep.facts.ports import UdpExchange, UdpOutcome
 
 
 async def resolve(host: str, port: int, kind: socket.SocketKind) -> tuple[int, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from adprep import requirements as req
 from adprep.checks.ports import check_tcp_port
+from adprep.facts.ports import TcpProbe
 from adprep.model import Status
-from adprep.transport.tcp import TcpProbe
 
 
 def test_open_port_passes() -> None:
@@ -49,8 +49,7 @@ def test_advisory_port_warns() -> None:
 
 
 def _cldap(address: str, client_site: str | None) -> object:
-    from adprep.collect.ports import UdpProbeFact
-    from adprep.transport.udp import UdpExchange
+    from adprep.facts.ports import UdpExchange, UdpProbeFact
     from adprep.wire.probes import ProbeAnswer
 
     facts = {"dns_host_name": "dc1.corp.example.com", "dc_site_name": "HQ", "client_site_name": client_site}

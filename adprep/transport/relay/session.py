@@ -14,10 +14,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast, get_args
 
 from adprep.errors import VantageError, WireFormatError
-from adprep.transport.icmp import IcmpEcho
+from adprep.facts.ports import (
+    IcmpEcho,
+    TcpExchange,
+    TcpExchangeOutcome,
+    TcpOutcome,
+    TcpProbe,
+    UdpExchange,
+    UdpOutcome,
+)
 from adprep.transport.relay.channel import RelayChannel
-from adprep.transport.tcp import TcpExchange, TcpExchangeOutcome, TcpOutcome, TcpProbe
-from adprep.transport.udp import UdpExchange, UdpOutcome
 from adprep.wire import relay as wire
 from adprep.wire.relay import Framing, Hello
 
