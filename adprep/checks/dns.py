@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adprep import requirements as req
-from adprep.collect.dns import REQUIRED_SRV, SRV_QUERIES, DnsFacts, DnsView
+from adprep.facts.dns import REQUIRED_SRV, SRV_QUERIES, DnsFacts, DnsView
 from adprep.model import CheckResult, FactValue, Status
 
 _ANSWERED = ("answer", "nxdomain", "nodata", "servfail", "refused")

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from adprep import requirements as req
 from adprep.errors import TransportError
-from adprep.transport.dns import DnsAnswer, DnsProto, SrvRecord, addresses_system, query, query_system
+from adprep.facts.dns import DnsAnswer, DnsProto, SrvRecord
+from adprep.transport.dns import addresses_system, query, query_system
 from adprep.transport.network import Network
 from adprep.wire import cldap
 

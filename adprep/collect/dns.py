@@ -8,44 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from adprep import requirements as req
-from adprep.transport.dns import DnsAnswer, DnsProto, query
+from adprep.facts.dns import SRV_QUERIES, DnsAnswer, DnsFacts, DnsProto, DnsView
+from adprep.transport.dns import query
 from adprep.transport.network import Network
 
-#: The SRV records adprep asks for, by key (the key is part of check ids).
-SRV_QUERIES: dict[str, str] = {
-    "ldap_tcp": req.SRV_LDAP_TCP,
-    "kerberos_tcp": req.SRV_KERBEROS_TCP,
-    "ldap_msdcs": req.SRV_LDAP_MSDCS,
-    "kerberos_udp": req.SRV_KERBEROS_UDP,
-    # _gc._tcp lives in the forest root domain; for a single-domain forest that is the domain.
-    "gc_tcp": req.SRV_GC_TCP,
-}
-REQUIRED_SRV = ("ldap_tcp", "kerberos_tcp")
 PROTOS: tuple[DnsProto, ...] = ("udp", "tcp")
-
-
-@dataclass(frozen=True)
-class DnsView:
-    """What one server said over one transport."""
-
-    server: str
-    proto: DnsProto
-    srv: dict[str, DnsAnswer]
-    hosts: dict[str, tuple[str, ...] | None]
-    """SRV target host → its A and AAAA addresses from this server (None: the lookups failed)."""
-
-
-@dataclass(frozen=True)
-class DnsFacts:
-    domain: str
-    servers: tuple[str, ...]
-    views: tuple[DnsView, ...]
-
-    def view(self, server: str, proto: DnsProto) -> DnsView:
-        return next(v for v in self.views if v.server == server and v.proto == proto)
 
 
 async def collect_dns(net: Network, domain: str, servers: Sequence[str], *, timeout: float) -> DnsFacts:

@@ -11,40 +11,8 @@ host's own resolver (``/etc/resolv.conf``, ``/etc/hosts``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
+from adprep.facts.dns import DnsAnswer, DnsOutcome, DnsProto, SrvRecord
 from adprep.transport.network import Network
-
-DnsProto = Literal["udp", "tcp"]
-DnsOutcome = Literal["answer", "nxdomain", "nodata", "refused", "servfail", "timeout", "unreachable", "error"]
-
-
-@dataclass(frozen=True)
-class SrvRecord:
-    priority: int
-    weight: int
-    port: int
-    target: str
-    """Host name, lower case, without the trailing dot."""
-
-
-@dataclass(frozen=True)
-class DnsAnswer:
-    """One query's outcome."""
-
-    server: str
-    proto: DnsProto
-    qname: str
-    rdtype: str
-    outcome: DnsOutcome
-    elapsed_ms: float
-    srv: tuple[SrvRecord, ...] = ()
-    addresses: tuple[str, ...] = ()
-    """A/AAAA answers, and A/AAAA glue for SRV targets from the additional section."""
-    glue: tuple[tuple[str, str], ...] = ()
-    """(host, address) pairs from the additional section."""
-    detail: str | None = None
 
 
 async def query(

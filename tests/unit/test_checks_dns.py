@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from adprep import requirements as req
 from adprep.checks.dns import check_dns, discovered_dcs
-from adprep.collect.dns import SRV_QUERIES, DnsFacts, DnsView
+from adprep.facts.dns import SRV_QUERIES, DnsAnswer, DnsFacts, DnsProto, DnsView, SrvRecord
 from adprep.model import Status
-from adprep.transport.dns import DnsAnswer, DnsProto, SrvRecord
 
 DOMAIN = "corp.example.com"
 

@@ -8,8 +8,8 @@ import pytest
 
 from adprep.collect.dc_locator import is_address, order_srv
 from adprep.errors import InputError
+from adprep.facts.dns import SrvRecord
 from adprep.jobs.directory_session import directory_settings
-from adprep.transport.dns import SrvRecord
 
 
 def test_srv_targets_are_tried_by_priority_then_heaviest_weight() -> None:
