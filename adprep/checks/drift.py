@@ -126,7 +126,6 @@ def check_drift(baseline: Baseline, report: Report) -> list[CheckResult]:
             "verdict": now_verdict,
             **({"vantage": r.vantage} if r.vantage else {}),
         }
-        common = {"target": r.target}
         if r.status in _BAD and (before is None or before.status not in _BAD):
             out.append(
                 CheckResult(
@@ -136,7 +135,7 @@ def check_drift(baseline: Baseline, report: Report) -> list[CheckResult]:
                     facts,
                     remedy=r.remedy,
                     adc_error=r.adc_error,
-                    **common,
+                    target=r.target,
                 )
             )
         elif before is not None and before.status in _BAD and r.status not in _BAD:
@@ -146,7 +145,7 @@ def check_drift(baseline: Baseline, report: Report) -> list[CheckResult]:
                     Status.PASS,
                     f"Fixed {since}: {r.title} (was {was})",
                     facts,
-                    **common,
+                    target=r.target,
                 )
             )
         elif before is not None and (before.status, before.verdict) != (r.status, now_verdict):
@@ -158,7 +157,7 @@ def check_drift(baseline: Baseline, report: Report) -> list[CheckResult]:
                     f"Changed {since}: {r.id} was {was}, is {now}",
                     facts,
                     remedy=r.remedy if worse else None,
-                    **common,
+                    target=r.target,
                 )
             )  # fmt: skip
     dcs_now = frozenset(r.target for r in report.results if _is_probe(r.id) and r.target)

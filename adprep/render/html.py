@@ -46,7 +46,7 @@ article.warn { border-left-color: var(--warn); }
 article p { margin: 4px 0; }
 .adc { background: #fdecea; border-radius: 4px; padding: 4px 8px; }
 pre.command { background: #1d1d1f; color: #f5f5f7; border-radius: 4px; padding: 6px 10px; margin: 4px 0;
-              white-space: pre-wrap; word-break: break-all; }
+              white-space: pre-wrap; overflow-wrap: anywhere; }
 .manual { border-top: 1px dashed var(--line); margin-top: 8px; padding-top: 4px; }
 .manual .note { font-size: 12.5px; }
 table { border-collapse: collapse; width: 100%; }
@@ -69,13 +69,12 @@ footer { margin-top: 28px; color: #666; font-size: 12px; }
 """
 
 
-def render_html(
-    report: Report, *, exit_status: int | None = None, fixes: digest.Fixes | None = None
-) -> str:
+def render_html(report: Report, *, exit_status: int | None = None, fixes: digest.Fixes | None = None) -> str:
     """The page. ``fixes``: the commands for what adprep cannot write, by check id (computed from the
     report when not given; ``--redact`` gives them computed before redaction)."""
     worst = digest.worst(report)
     found = digest.fixes(report) if fixes is None else fixes
+    shown: dict[digest.Fix, str] = {}  # a fix's commands are written once, under its first check
     title = f"adprep {report.command}: {digest.headline(report)}"
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -127,7 +126,7 @@ def render_html(
         out.append(f"<h2>{escape(heading)} ({len(results)})</h2>")
         if not results:
             out.append("<p>No check failed.</p>")
-        out += [_article(r, found.get(r.id, ())) for r in results]
+        out += [_article(r, found.get(r.id, ()), shown) for r in results]
         out.append("</section>")
 
     matrix = digest.vantage_matrix(report)
@@ -174,7 +173,7 @@ def _verdict_line(report: Report, exit_status: int | None) -> str:
     return line + (f" — exit status {exit_status}" if exit_status is not None else "")
 
 
-def _article(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> str:
+def _article(r: CheckResult, fixes: tuple[digest.Fix, ...], shown: dict[digest.Fix, str]) -> str:
     parts = [
         f'<article class="{r.status.value}" id="r-{escape(r.id)}">',
         f"<h3><code>{escape(r.id)}</code></h3>",
@@ -185,13 +184,20 @@ def _article(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> str:
     if r.remedy:
         parts.append(f'<p class="fix"><b>Fix:</b> {escape(r.remedy)}</p>')
     parts += [f'<pre class="command">{escape(c)}</pre>' for c in digest.commands_in(r.remedy)]
-    parts += [_fix(f) for f in fixes]
+    for f in fixes:
+        parts.append(_fix(f, shown.get(f)))
+        shown.setdefault(f, r.id)
     parts.append(_facts(r, fold=False))
     parts.append("</article>")
     return "\n".join(p for p in parts if p)
 
 
-def _fix(fix: digest.Fix) -> str:
+def _fix(fix: digest.Fix, shown_under: str | None) -> str:
+    if shown_under is not None:
+        return (
+            f'<div class="manual"><p><b>Run by hand:</b> {escape(fix.title)}: the commands under '
+            f'<a href="#r-{escape(shown_under)}"><code>{escape(shown_under)}</code></a>.</p></div>'
+        )
     parts = [
         '<div class="manual">',
         f"<p><b>Run by hand:</b> {escape(fix.title)}. <i>Where:</i> {escape(fix.where)}</p>",

@@ -40,6 +40,7 @@ def render_markdown(
 ) -> str:
     """The document. ``fixes`` as for :func:`adprep.render.html.render_html`."""
     found = digest.fixes(report) if fixes is None else fixes
+    shown: dict[digest.Fix, str] = {}  # a fix's commands are written once, under its first check
     lines: list[str] = [f"# adprep {_text(report.command)} report", ""]
     lines += [f"**{_text(digest.headline(report))}**" + (f" — exit status {exit_status}" if exit_status is not None else ""), ""]  # fmt: skip
     lines += ["| | |", "|---|---|"]
@@ -66,7 +67,7 @@ def render_markdown(
         if not results:
             lines.append("No check failed.")
         for r in results:
-            lines += _detail(r, found.get(r.id, ()))
+            lines += _detail(r, found.get(r.id, ()), shown)
 
     matrix = digest.vantage_matrix(report)
     if matrix is not None:
@@ -94,7 +95,7 @@ def _cell(result: CheckResult | None) -> str:
     return f"**{text}**" if result is not None and result.status in (Status.FAIL, Status.ERROR) else text
 
 
-def _detail(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> list[str]:
+def _detail(r: CheckResult, fixes: tuple[digest.Fix, ...], shown: dict[digest.Fix, str]) -> list[str]:
     out = [f"### {_code(r.id, cell=False)}", "", _text(r.title), ""]
     if r.adc_error:
         out.append(f"- **AD Connector would report:** {_text(r.adc_error)}")
@@ -103,8 +104,16 @@ def _detail(r: CheckResult, fixes: tuple[digest.Fix, ...]) -> list[str]:
     for command in digest.commands_in(r.remedy):
         out.append(f"- **Command:** {_code(command, cell=False)}")
     for fix in fixes:
+        first = shown.setdefault(fix, r.id)
+        if first != r.id:
+            out.append(
+                f"- **Run by hand:** {_text(fix.title)}: the commands under {_code(first, cell=False)}"
+            )
+            continue
         out.append(f"- **Run by hand:** {_text(fix.title)}. *Where:* {_text(fix.where)}")
         out += [f"  - {_code(c, cell=False)}" for c in fix.commands]
+        if fix.note:
+            out.append(f"  - *{_text(fix.note)}*")
     facts = digest.facts_items(r.facts)
     if facts:
         out.append("- **Facts:** " + "; ".join(f"{_text(k)}: {_code(v, cell=False)}" for k, v in facts))

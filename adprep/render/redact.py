@@ -393,11 +393,11 @@ class Redactor:
 
     def _result(self, r: CheckResult) -> CheckResult:
         t = self.text
-        return CheckResult(
-            self.check_id(r.id),
-            r.status,
-            t(r.title),
-            {t(k): self._fact(v) for k, v in r.facts.items()},
+        return dataclasses.replace(  # every other field (status, reason…) is kept as it is
+            r,
+            id=self.check_id(r.id),
+            title=t(r.title),
+            facts={t(k): self._fact(v) for k, v in r.facts.items()},
             remedy=t(r.remedy) if r.remedy is not None else None,
             adc_error=t(r.adc_error) if r.adc_error is not None else None,
             target=t(r.target) if r.target is not None else None,

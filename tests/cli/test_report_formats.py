@@ -12,11 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from adprep.cli.app import App, ReportSettings
 from adprep.cli.exit import ExitStatus
 from adprep.cli.main import main
 from adprep.render.openmetrics import render_openmetrics
 from tests.conftest import REPO, missing_peer
-from tests.unit.test_render_formats import one_vantage, three_vantages
+from tests.unit.test_render_formats import from_subnets, one_vantage, three_vantages
 
 SCHEMA = json.loads((REPO / "adprep" / "schema" / "report-v1.json").read_text())
 # TCP 9 (discard) on 127.0.0.1: nothing listens, so the probe fails "closed" without waiting.
@@ -65,6 +66,22 @@ def test_redact_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["redacted"] is True and data["results"][0]["id"] == "ports.tcp.DC-1.9"
     assert data["vantage"]["host"].startswith("HOST-")
     jsonschema.validate(data, SCHEMA)
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_redacted_reports_keep_the_commands_to_run_in_tokens(fmt: Any, tmp_path: Path) -> None:
+    # Given LDAP filtered from subnet-b (10.1.2.0/24) to dc1.corp.example (10.0.0.10), with --redact
+    out = tmp_path / f"report.{fmt}"
+    app = App(quiet=True, report_settings=ReportSettings(redact=True))
+    assert app.emit_report(from_subnets(), fmt=fmt, output=out) == ExitStatus.FAILED
+    text = out.read_text()
+    # Then the firewall rule is still there (made from the real subnet, then redacted), in the tokens
+    # the rest of the report uses, and no original value is left
+    rule = next(line for line in text.splitlines() if "New-NetFirewallRule -Name" in line)
+    assert "-RemoteAddress" in rule and "NET-1/24" in rule, rule
+    assert "ports.tcp.DC-1.389@subnet-b" in text and "HOST-1.DOMAIN-1" in text
+    for original in ("10.1.2", "10.0.0.10", "dc1", "corp.example"):
+        assert original not in text.lower(), original
 
 
 def test_baseline_reports_drift_with_its_own_exit_status(

@@ -118,23 +118,38 @@ def test_html_loads_in_chromium_without_console_messages(redacted: dict[str, str
     if chromium is None:
         missing_peer("chromium is needed to load the HTML report (apt-get install chromium)")
     assert chromium is not None
+
+    def load(page: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+        proc = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+             "--hide-scrollbars", "--window-size=1100,1400", f"--user-data-dir={tmp_path / 'profile'}",
+             *extra, "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc, [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
     # When headless Chromium loads the page (one launch: the DOM and a screenshot)
     shot = tmp_path / "report.png"
-    proc = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-         "--hide-scrollbars", "--window-size=1100,1400", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--screenshot={shot}", "--dump-dom", Path(redacted["html_path"]).as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = Path(redacted["html_path"])
+    proc, console = load(report, f"--screenshot={shot}")
     # Then the page logged nothing to the console: no error, and no load its policy had to block
-    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
     assert console == []
+    # (while the same page with one external image and one script logs both, blocked: the check can fail)
+    control = tmp_path / "control.html"
+    control.write_text(
+        report.read_text().replace("</body>", '<img src="http://192.0.2.1/x.png"><script>1</script></body>')
+    )
+    _, blocked = load(control)
+    assert len(blocked) == 2 and all("Content Security Policy" in line for line in blocked), blocked
     # And the failures section is there, first after the summary, with subnet-b's filtered LDAP
     dom = proc.stdout
     assert dom.index('id="summary"') < dom.index('<section id="failures">') < dom.index('id="matrix"')
     failures = dom[dom.index('<section id="failures">') : dom.index("</section>", dom.index('id="failures"'))]
     assert "ports.tcp.DC-1.389@subnet-b" in failures and "AD Connector would report:" in failures
+    # with the commands to run where adprep cannot write: subnet-b's rule, in the report's tokens
+    assert "Run by hand:" in failures and "aws ec2 authorize-security-group-ingress" in failures
+    assert re.search(r"New-NetFirewallRule -Name [^<]*-RemoteAddress 'NET-\d+/24'", failures)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -55,6 +55,49 @@ def three_vantages() -> Report:
     )  # fmt: skip
 
 
+def from_subnets() -> Report:
+    """LDAP filtered from subnet-b (10.1.2.0/24) to the DC 10.0.0.10 (dc1.corp.example), and the path."""
+    ldap = {"verdict": "filtered", "protocol": "tcp", "port": 389}
+    return Report(
+        command="preflight", tool_version="0.0.0-test", started_at=T, finished_at=T,
+        vantage=Vantage(host="probe-host"), targets=("corp.example", "10.0.0.10"),
+        vantages=(Vantage(host="probe-host", label="on-prem"),
+                  Vantage(host="probe-host", label="subnet-b", via="ssh://subnet-b", subnet="10.1.2.0/24",
+                          source_addresses={"10.0.0.10": "10.1.2.7"})),
+        results=(
+            CheckResult("dcs.found", Status.PASS, "1 domain controller(s) to check",
+                        {"dcs": ["dc1.corp.example (10.0.0.10)"]}),
+            CheckResult("ports.tcp.10.0.0.10.389@on-prem", Status.PASS, "TCP 389 on 10.0.0.10: open",
+                        {**ldap, "verdict": "open"}, target="10.0.0.10", vantage="on-prem"),
+            CheckResult("ports.tcp.10.0.0.10.389@subnet-b", Status.FAIL, "TCP 389 on 10.0.0.10: filtered", ldap,
+                        remedy="Allow TCP 389.", adc_error="Connectivity issues detected: LDAP unavailable",
+                        target="10.0.0.10", vantage="subnet-b"),
+            CheckResult("paths.ports.tcp.10.0.0.10.389", Status.FAIL, "TCP 389 filtered from subnet-b", {},
+                        target="10.0.0.10"),
+        ),
+    )  # fmt: skip
+
+
+def test_failures_carry_the_commands_adprep_fix_prints_once_each() -> None:
+    # Given LDAP filtered from subnet-b, when the report is rendered for people
+    page = render_html(from_subnets(), exit_status=1)
+    failures = page[page.index('<section id="failures">') : page.index('<section id="matrix">')]
+    # Then the first failure has the Windows Firewall rule and the security-group rules for that subnet
+    first = failures[: failures.index('id="r-paths.')]
+    assert "-RemoteAddress &#x27;10.1.2.0/24&#x27;" in first and "dc1.corp.example" in first
+    assert "aws ec2 authorize-security-group-ingress" in first and "10.0.0.10/32" in first
+    # And the path's failure points at them instead of repeating them, by an in-page link
+    second = failures[failures.index('id="r-paths.') :]
+    assert "New-NetFirewallRule" not in second
+    assert '<a href="#r-ports.tcp.10.0.0.10.389@subnet-b">' in second
+    assert all(ref.startswith("#") for ref in outline(page).refs)
+    # And Markdown says the same
+    text = render_markdown(from_subnets())
+    assert "- **Run by hand:** Allow TCP 389 (LDAP) from the AD Connector subnets" in text
+    assert text.count("New-NetFirewallRule -Name") == 1
+    assert "the commands under `ports.tcp.10.0.0.10.389@subnet-b`" in text
+
+
 def test_markdown_puts_the_summary_then_failures_first() -> None:
     text = render_markdown(one_vantage(), exit_status=1)
     # Then the summary table precedes the failures, which precede what could not run, the warnings, the rest
