@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adprep import requirements as req
-from adprep.collect.radius import RadiusProbe
+from adprep.facts.radius import RadiusProbe
 from adprep.model import CheckResult, FactValue, Status
 from adprep.secret import Secret
 

@@ -14,9 +14,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from adprep.facts.radius import RadiusExchange, RadiusFacts, RadiusProbe
 from adprep.secret import Secret
 from adprep.transport.network import Network
-from adprep.transport.radius import RadiusExchange, exchange
+from adprep.transport.radius import exchange
 from adprep.wire import mschap
 from adprep.wire.radius import (
     VENDOR_MICROSOFT,
@@ -29,32 +30,6 @@ from adprep.wire.radius import (
 
 #: RFC 2865 §4.1: an Access-Request names its NAS (NAS-IP-Address or NAS-Identifier).
 NAS_IDENTIFIER = b"adprep"
-
-
-@dataclass(frozen=True)
-class RadiusProbe:
-    """What one server answered to one login attempt."""
-
-    exchange: RadiusExchange
-    protocol: str
-    user: str
-    real_login: bool
-    """True with ``--user`` (a real user's password was sent); False for AWS's ``fakeusername``."""
-    reply_messages: tuple[str, ...] = ()
-    """Reply-Message texts (RFC 2865 §5.18): the server's words, shown to the user."""
-    mschap_error: str | None = None
-    """MS-CHAP-Error text (RFC 2548 §2.1.5), e.g. ``E=691 R=0``."""
-    mschap2_server_proof: bool | None = None
-    """MS-CHAPv2 Accept only: did MS-CHAP2-Success carry the authenticator response we expected?"""
-
-    @property
-    def server(self) -> str:
-        return self.exchange.server
-
-
-@dataclass(frozen=True)
-class RadiusFacts:
-    probes: tuple[RadiusProbe, ...]
 
 
 @dataclass(frozen=True)

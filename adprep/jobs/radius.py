@@ -19,8 +19,9 @@ from adprep.checks.radius import (
     probe_check_id,
     server_problem,
 )
-from adprep.collect.radius import RadiusFacts, collect_radius
+from adprep.collect.radius import collect_radius
 from adprep.errors import InputError
+from adprep.facts.radius import RadiusFacts
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now

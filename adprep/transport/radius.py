@@ -11,64 +11,24 @@ relay in AD Connector's subnets; the shared secret stays on this host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from adprep.errors import WireFormatError
+from adprep.facts.radius import RadiusExchange, RadiusOutcome
 from adprep.transport.network import Network
 from adprep.wire.radius import (
     AccessRequest,
     Code,
-    MessageAuthenticatorState,
-    Packet,
     decode_packet,
     verify_message_authenticator,
     verify_response_authenticator,
 )
-
-RadiusOutcome = Literal[
-    "accept",
-    "reject",
-    "challenge",
-    "bad_authenticator",
-    "malformed",
-    "no_response",
-    "closed",
-    "unresolved",
-    "error",
-]
 
 _OUTCOME_BY_CODE: dict[int, RadiusOutcome] = {
     Code.ACCESS_ACCEPT: "accept",
     Code.ACCESS_REJECT: "reject",
     Code.ACCESS_CHALLENGE: "challenge",
 }
-
-
-@dataclass(frozen=True)
-class RadiusExchange:
-    """What one Access-Request to one server saw."""
-
-    server: str
-    """The server as configured (IP address or FQDN)."""
-    port: int
-    outcome: RadiusOutcome
-    elapsed_ms: float
-    attempts: int
-    """Datagrams sent (1 + retransmissions)."""
-    address: str | None = None
-    """The address ``server`` resolved to."""
-    source: str | None = None
-    """The local address the request left from: the one the server must know as a RADIUS client."""
-    reply: Packet | None = None
-    """The reply, when one with our identifier arrived (verified or not: see ``outcome``)."""
-    message_authenticator: MessageAuthenticatorState | None = None
-    """Whether the reply carried a valid Message-Authenticator (RFC 3579 §3.2); None without a reply."""
-    errno_name: str | None = None
-    discarded: int = 0
-    """Datagrams ignored: malformed, or for another identifier."""
-    detail: str | None = None
-    """What was wrong with a ``malformed`` reply."""
 
 
 async def exchange(

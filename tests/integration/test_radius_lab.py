@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from adprep.checks.radius import check_client_registration, check_message_authenticator, check_probe
-from adprep.collect.radius import RadiusProbe, build_login, collect_radius
+from adprep.collect.radius import build_login, collect_radius
+from adprep.facts.radius import RadiusProbe
 from adprep.model import Status
 from adprep.secret import Secret
 from adprep.transport.network import LocalNetwork

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from adprep.checks import radius as c
-from adprep.collect.radius import RadiusProbe
 from adprep.errors import InputError
+from adprep.facts.radius import RadiusExchange, RadiusOutcome, RadiusProbe
 from adprep.jobs.radius import radius_settings
 from adprep.model import Status
 from adprep.secret import Secret
-from adprep.transport.radius import RadiusExchange, RadiusOutcome
 
 SECRET = Secret("lab-secret-123", "env:TEST")
 
