@@ -63,100 +63,107 @@ def _check_view(domain: str, view: DnsView) -> list[CheckResult]:
         )
         return out
     out.append(CheckResult(reach_id, Status.PASS, f"DNS server {ip} answers over {p} 53", {}, target=ip))
-
-    for key in SRV_QUERIES:
-        a = view.srv[key]
-        qname = SRV_QUERIES[key].format(domain=domain)
-        cid = f"dns.srv.{key}.{ip}.{proto}"
-        facts: dict[str, FactValue] = {
-            "qname": qname,
-            "outcome": a.outcome,
-            "records": [f"{r.priority} {r.weight} {r.port} {r.target}" for r in a.srv],
-            "elapsed_ms": a.elapsed_ms,
-        }
-        required = key in REQUIRED_SRV
-        if a.outcome == "answer" and a.srv:
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.PASS,
-                    f"{qname} SRV from {ip} over {p}: {len(a.srv)} record(s)",
-                    facts,
-                    target=ip,
-                )
-            )
-            continue
-        if a.outcome in ("timeout", "unreachable", "error"):
-            out.append(CheckResult(cid, Status.ERROR, f"{qname} SRV from {ip} over {p}: {a.outcome}", facts,
-                                   remedy=a.detail, target=ip))  # fmt: skip
-            continue
-        if required:
-            adc = (req.ADC_SRV_LDAP_MISSING if key == "ldap_tcp" else req.ADC_SRV_KERBEROS_MISSING).format(
-                ip=ip
-            )
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.FAIL,
-                    f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
-                    facts,
-                    remedy=f"Register the DC locator records of {domain} in the zone served by {ip} (on a Windows DC: "
-                    "restart the Netlogon service, or run 'nltest /dsregdns'; on Samba: 'samba_dnsupdate'); "
-                    f"if {ip} forwards, make it forward {domain} to the domain's DNS servers.",
-                    adc_error=adc,
-                    target=ip,
-                )
-            )
-        else:
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.WARN,
-                    f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
-                    facts,
-                    remedy=f"AD Connector does not need {qname}, but Windows clients and WorkSpaces domain join look "
-                    "it up: register the DC locator records.",
-                    target=ip,
-                )
-            )
-
-    # Targets must resolve, from the same server.
-    targets = _targets(view, "ldap_tcp") | _targets(view, "kerberos_tcp")
-    if targets:
-        unresolved = sorted(h for h in targets if not view.hosts.get(h))
-        cid = f"dns.srv_targets.{ip}.{proto}"
-        resolved = {h: list(view.hosts.get(h) or ()) for h in sorted(targets)}
-        if unresolved:
-            out.append(CheckResult(cid, Status.FAIL, f"SRV targets without an address on {ip} ({p}): {', '.join(unresolved)}",
-                                   {"addresses": resolved},
-                                   remedy=f"Add A records for {', '.join(unresolved)} in the zone {ip} serves.",
-                                   adc_error=req.ADC_INTERNAL_ERROR, target=ip))  # fmt: skip
-        else:
-            out.append(CheckResult(cid, Status.PASS, f"Every SRV target resolves on {ip} ({p})",
-                                   {"addresses": resolved}, target=ip))  # fmt: skip
-
-    ldap, krb = _targets(view, "ldap_tcp"), _targets(view, "kerberos_tcp")
-    if ldap and krb:
-        common = sorted(ldap & krb)
-        cid = f"dns.common_dc.{ip}.{proto}"
-        facts = {"ldap_targets": sorted(ldap), "kerberos_targets": sorted(krb), "common": common}
-        if common:
-            out.append(CheckResult(cid, Status.PASS, f"LDAP and Kerberos SRV records on {ip} share {len(common)} DC(s)",
-                                   facts, target=ip))  # fmt: skip
-        else:
-            out.append(
-                CheckResult(
-                    cid,
-                    Status.FAIL,
-                    f"No DC is in both the LDAP and the Kerberos SRV records on {ip} ({p})",
-                    facts,
-                    remedy="AD Connector needs at least one DC that serves both LDAP and Kerberos: fix the SRV records "
-                    "so that the same DC names appear in _ldap._tcp and _kerberos._tcp.",
-                    adc_error=req.ADC_INTERNAL_ERROR,
-                    target=ip,
-                )
-            )
+    out.extend(_check_srv(domain, view, key) for key in SRV_QUERIES)
+    out.extend(_check_srv_targets(view))
+    out.extend(_check_common_dc(view))
     return out
+
+
+def _check_srv(domain: str, view: DnsView, key: str) -> CheckResult:
+    """One SRV record set on one server: present (pass), lost on the way (error), absent (fail if AD
+    Connector needs it, else warn)."""
+    ip, proto, p = view.server, view.proto, view.proto.upper()
+    a = view.srv[key]
+    qname = SRV_QUERIES[key].format(domain=domain)
+    cid = f"dns.srv.{key}.{ip}.{proto}"
+    facts: dict[str, FactValue] = {
+        "qname": qname,
+        "outcome": a.outcome,
+        "records": [f"{r.priority} {r.weight} {r.port} {r.target}" for r in a.srv],
+        "elapsed_ms": a.elapsed_ms,
+    }
+    if a.outcome == "answer" and a.srv:
+        return CheckResult(cid, Status.PASS, f"{qname} SRV from {ip} over {p}: {len(a.srv)} record(s)", facts,
+                           target=ip)  # fmt: skip
+    if a.outcome in ("timeout", "unreachable", "error"):
+        return CheckResult(cid, Status.ERROR, f"{qname} SRV from {ip} over {p}: {a.outcome}", facts,
+                           remedy=a.detail, target=ip)  # fmt: skip
+    if key in REQUIRED_SRV:
+        adc = (req.ADC_SRV_LDAP_MISSING if key == "ldap_tcp" else req.ADC_SRV_KERBEROS_MISSING).format(ip=ip)
+        return CheckResult(
+            cid,
+            Status.FAIL,
+            f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
+            facts,
+            remedy=f"Register the DC locator records of {domain} in the zone served by {ip} (on a Windows DC: "
+            "restart the Netlogon service, or run 'nltest /dsregdns'; on Samba: 'samba_dnsupdate'); "
+            f"if {ip} forwards, make it forward {domain} to the domain's DNS servers.",
+            adc_error=adc,
+            target=ip,
+        )
+    return CheckResult(
+        cid,
+        Status.WARN,
+        f"{qname} SRV does not exist on {ip} ({p}: {a.outcome})",
+        facts,
+        remedy=f"AD Connector does not need {qname}, but Windows clients and WorkSpaces domain join look "
+        "it up: register the DC locator records.",
+        target=ip,
+    )
+
+
+def _check_srv_targets(view: DnsView) -> list[CheckResult]:
+    """The LDAP and Kerberos SRV targets must resolve, from the same server (none named: no verdict)."""
+    ip, proto, p = view.server, view.proto, view.proto.upper()
+    targets = _targets(view, "ldap_tcp") | _targets(view, "kerberos_tcp")
+    if not targets:
+        return []
+    unresolved = sorted(h for h in targets if not view.hosts.get(h))
+    cid = f"dns.srv_targets.{ip}.{proto}"
+    resolved: dict[str, FactValue] = {h: list(view.hosts.get(h) or ()) for h in sorted(targets)}
+    if unresolved:
+        return [CheckResult(cid, Status.FAIL, f"SRV targets without an address on {ip} ({p}): {', '.join(unresolved)}",
+                            {"addresses": resolved},
+                            remedy=f"Add A records for {', '.join(unresolved)} in the zone {ip} serves.",
+                            adc_error=req.ADC_INTERNAL_ERROR, target=ip)]  # fmt: skip
+    return [CheckResult(cid, Status.PASS, f"Every SRV target resolves on {ip} ({p})", {"addresses": resolved},
+                        target=ip)]  # fmt: skip
+
+
+def dcs_in_common(ldap_targets: set[str], kerberos_targets: set[str]) -> list[str]:
+    """AD Connector's "one DC in common" rule: the DCs named by both the ``_ldap._tcp`` and the
+    ``_kerberos._tcp`` SRV records (it needs at least one that serves both), sorted."""
+    return sorted(ldap_targets & kerberos_targets)
+
+
+def _check_common_dc(view: DnsView) -> list[CheckResult]:
+    """The "one DC in common" rule on one server's answers (no verdict unless both record sets exist)."""
+    ip, proto, p = view.server, view.proto, view.proto.upper()
+    ldap, krb = _targets(view, "ldap_tcp"), _targets(view, "kerberos_tcp")
+    if not (ldap and krb):
+        return []
+    common = dcs_in_common(ldap, krb)
+    cid = f"dns.common_dc.{ip}.{proto}"
+    facts: dict[str, FactValue] = {
+        "ldap_targets": sorted(ldap),
+        "kerberos_targets": sorted(krb),
+        "common": common,
+    }
+    if common:
+        return [CheckResult(cid, Status.PASS, f"LDAP and Kerberos SRV records on {ip} share {len(common)} DC(s)",
+                            facts, target=ip)]  # fmt: skip
+    return [
+        CheckResult(
+            cid,
+            Status.FAIL,
+            f"No DC is in both the LDAP and the Kerberos SRV records on {ip} ({p})",
+            facts,
+            remedy="AD Connector needs at least one DC that serves both LDAP and Kerberos: fix the SRV records "
+            "so that the same DC names appear in _ldap._tcp and _kerberos._tcp.",
+            adc_error=req.ADC_INTERNAL_ERROR,
+            target=ip,
+        )
+    ]
 
 
 def _check_agreement(facts: DnsFacts) -> list[CheckResult]:
@@ -164,8 +171,8 @@ def _check_agreement(facts: DnsFacts) -> list[CheckResult]:
     sets: dict[str, list[str]] = {}
     for view in facts.views:
         if _answered(view):
-            sets[f"{view.server}/{view.proto}"] = sorted(
-                _targets(view, "ldap_tcp") & _targets(view, "kerberos_tcp")
+            sets[f"{view.server}/{view.proto}"] = dcs_in_common(
+                _targets(view, "ldap_tcp"), _targets(view, "kerberos_tcp")
             )
     if len(sets) < 2:
         return []
