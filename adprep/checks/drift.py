@@ -190,12 +190,22 @@ def _describe(status: Status, verdict: str | None) -> str:
     return f"{status.value} ({verdict})" if verdict and verdict != status.value else status.value
 
 
+#: How the summary names each kind of drift: (one, several).
+_KINDS = {
+    "new_failure": ("new failure", "new failures"),
+    "fixed": ("fixed", "fixed"),
+    "changed": ("changed", "changed"),
+    "dc_new": ("new DC", "new DCs"),
+    "dc_gone": ("DC gone", "DCs gone"),
+}
+
+
 def _summary(baseline: Baseline, drift: Iterable[CheckResult], *, vanished: list[str]) -> CheckResult:
     counts = {kind: 0 for kind in ("new_failure", "fixed", "changed", "dc_new", "dc_gone")}
     for r in drift:
         counts[r.id.split(".", 2)[1]] += 1
     regressions = counts["new_failure"] + counts["dc_gone"]
-    parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n]
+    parts = [f"{n} {_KINDS[kind][n != 1]}" for kind, n in counts.items() if n]
     title = f"Since the baseline of {baseline.started_at}: " + (", ".join(parts) if parts else "no change")
     if vanished:
         title += f"; {len(vanished)} check(s) of the baseline did not run this time"

@@ -1,5 +1,6 @@
 """Reports of a real run in every format: --redact leaves no name or address behind, the HTML page
-loads in headless Chromium without a console message, the OpenMetrics text passes promtool.
+loads in headless Chromium without a console message, the OpenMetrics text passes promtool and is
+served by node_exporter's textfile collector and by a Pushgateway (Debian's packages, on 127.0.0.1).
 
 The run is a preflight of the routed lab's dc4 (LAB.EXAMPLE on 198.18.0.2) from this host and from
 both "AD Connector subnets" over SSH; subnet-b's security group drops TCP 389 and UDP 88, so the
@@ -14,6 +15,8 @@ import re
 import shutil
 import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import jsonschema
@@ -167,3 +170,86 @@ def test_openmetrics_of_a_real_run_passes_promtool(redacted: dict[str, str]) -> 
         text,
         re.M,
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _scrape(url: str, proc: subprocess.Popen[bytes]) -> str:
+    """GET ``url`` once the server ``proc`` listens (a few seconds at most)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _server(argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_openmetrics_is_read_by_node_exporter_and_the_pushgateway(
+    redacted: dict[str, str], tmp_path: Path
+) -> None:
+    exporter = shutil.which("prometheus-node-exporter")
+    gateway = shutil.which("prometheus-pushgateway")
+    if exporter is None or gateway is None:
+        missing_peer("node_exporter and the Pushgateway are needed (apt-get install prometheus-node-exporter "
+                     "prometheus-pushgateway)")  # fmt: skip
+    assert exporter is not None and gateway is not None
+    text = redacted["openmetrics"]
+    # Given the report in a textfile collector's directory, and a Pushgateway, both on 127.0.0.1
+    textfiles = tmp_path / "textfile"
+    textfiles.mkdir()
+    (textfiles / "adprep.prom").write_text(text)
+    e_port, g_port = _free_port(), _free_port()
+    node = _server([exporter, f"--web.listen-address=127.0.0.1:{e_port}", "--collector.disable-defaults",
+                    "--collector.textfile", f"--collector.textfile.directory={textfiles}"])  # fmt: skip
+    push = _server([gateway, f"--web.listen-address=127.0.0.1:{g_port}"])
+    try:
+        # When node_exporter is scraped, then it serves adprep's series and read the file without error
+        scraped = _scrape(f"http://127.0.0.1:{e_port}/metrics", node)
+        assert "node_textfile_scrape_error 0" in scraped
+        failed = (
+            'adprep_check_status{category="ports",command="preflight",id="ports.tcp.DC-1.389",'
+            'status="fail",target="DC-1",vantage="subnet-b"} 1'
+        )
+        assert failed in scraped
+        assert scraped.count("\nadprep_check_status{") == text.count("\nadprep_check_status{")
+        # When the same text is pushed to the Pushgateway, then it accepts it and serves it under the job
+        _scrape(f"http://127.0.0.1:{g_port}/metrics", push)  # listening
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{g_port}/metrics/job/adprep", data=text.encode(), method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            assert reply.status == 200
+        served = _scrape(f"http://127.0.0.1:{g_port}/metrics", push)
+        assert re.search(
+            r'^adprep_run_exit_status\{command="preflight",instance="",job="adprep"\} 1$', served, re.M
+        )
+        assert re.search(
+            r'^adprep_check_status\{[^}]*id="ports\.tcp\.DC-1\.389",instance="",job="adprep",status="fail",[^}]*'
+            r'vantage="subnet-b"\} 1$',
+            served,
+            re.M,
+        )
+        assert served.count("\nadprep_check_status{") == text.count("\nadprep_check_status{")
+    finally:
+        _stop(node)
+        _stop(push)

@@ -119,6 +119,7 @@ def test_domain_controllers_that_appear_or_vanish() -> None:
     assert drift["drift.dc_gone.10.0.0.11"].status is Status.FAIL
     summary = drift["drift.summary"]
     assert summary.facts["not_run"] == ["ports.tcp.10.0.0.11.389"] and summary.facts["not_run_count"] == 1
+    assert ": 1 new DC, 1 DC gone; 1 check(s) of the baseline did not run" in summary.title
     assert exit_status_for(report(*drift.values())) is ExitStatus.DRIFT
 
 
