@@ -13,15 +13,35 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adprep.errors import InputError
+
+if TYPE_CHECKING:
+    from adprep.secret import Secret
 
 Kind = Literal["local", "ssh", "winrm", "winrms"]
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _DEFAULT_PORTS = {"ssh": None, "winrm": 5985, "winrms": 5986}
 _FORMS = "local, ssh://[user@]host[:port], winrm://[user@]host[:port] or winrms://[user@]host[:port]"
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    """How to reach relays: SSH client config, WinRM credentials and trust, limits."""
+
+    ssh_config: str | None = None
+    """An OpenSSH client config file (``ssh -F``); default: the user's own (~/.ssh/config)."""
+    connect_timeout: float = 10.0
+    winrm_user: str | None = None
+    winrm_password: Secret | None = None
+    winrm_auth: str = "ntlm"
+    winrm_ca_file: str | None = None
+    winrm_verify: bool = True
+    concurrency: int = 256
+    source: str | None = None
+    """Bind this host's own probes to this local address (``--source``)."""
 
 
 @dataclass(frozen=True)

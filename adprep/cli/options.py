@@ -13,8 +13,7 @@ import click
 if TYPE_CHECKING:
     from adprep.checks.drift import Baseline
     from adprep.transport.ldap_settings import DirectorySettings
-    from adprep.transport.vantages import RelayOptions
-    from adprep.vantage import VantageSpec
+    from adprep.vantage import RelayOptions, VantageSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -299,7 +298,7 @@ class ViaOptions:
         from adprep import config as cfg
         from adprep.errors import InputError
         from adprep.secrets import read_secret
-        from adprep.transport.vantages import RelayOptions
+        from adprep.vantage import RelayOptions
 
         relay = cfg.section(config, "relay")
         ssh_config = self.ssh_config or _opt_path(relay.get("ssh_config"))

@@ -8,39 +8,14 @@ ports. Each phase costs at most one probe timeout, whatever the number of target
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import partial
-from typing import Literal
+from collections.abc import Callable, Sequence
 
+from adprep.collect.port_jobs import PortJob as PortJob
+from adprep.collect.port_jobs import epm_targets, rpc_facts, rpc_ports
+from adprep.collect.tcp_ports import map_rpc_endpoints as map_blocking
 from adprep.facts.ports import EpmMapping, PortFacts, RpcFact, TcpProbe, UdpProbeFact
 from adprep.transport.network import Network
-from adprep.transport.rpc import RPC_INTERFACES, map_rpc_interface
 from adprep.wire.probes import ProbeContext, probe_for
-
-Proto = Literal["tcp", "udp"]
-
-
-@dataclass(frozen=True)
-class PortJob:
-    """One port to test on one address."""
-
-    address: str
-    proto: Proto
-    port: int
-
-
-def plan_port_jobs(
-    targets: Sequence[str], tcp: Iterable[int], udp: Iterable[int] = ()
-) -> tuple[PortJob, ...]:
-    """Every target × every port, in a stable order (target, protocol, port)."""
-    tcp_ports, udp_ports = sorted(set(tcp)), sorted(set(udp))
-    jobs: list[PortJob] = []
-    for address in dict.fromkeys(targets):
-        jobs.extend(PortJob(address, "tcp", p) for p in tcp_ports)
-        jobs.extend(PortJob(address, "udp", p) for p in udp_ports)
-    return tuple(jobs)
 
 
 async def collect_ports(
@@ -104,22 +79,20 @@ async def collect_ports(
         asyncio.gather(*(net.icmp_echo(a, timeout=timeout) for a in (addresses if icmp else ()))),
     )
 
-    rpc_facts: list[RpcFact] = []
-    epm_targets = [p.address for p in tcp_results if p.port == 135 and p.outcome == "open"] if rpc else []
-    mappings = await (mapper or RpcMapper(timeout))(epm_targets) if epm_targets else []
+    rpc_found: list[RpcFact] = []
+    asked = epm_targets(tcp_results) if rpc else []
+    mappings = await (mapper or RpcMapper(timeout))(asked) if asked else []
     if mappings:
-        ports = sorted({(a, m.port) for a, m in mappings if m.port is not None})
+        ports = rpc_ports(mappings)
         probed = dict(zip(ports, await asyncio.gather(*(tcp(a, p) for a, p in ports)), strict=True))
-        rpc_facts = [
-            RpcFact(a, m, probed.get((a, m.port)) if m.port is not None else None) for a, m in mappings
-        ]
+        rpc_found = rpc_facts(mappings, probed)
     sources = dict(
         zip(addresses, await asyncio.gather(*(net.source_address(a) for a in addresses)), strict=True)
     )
     return PortFacts(
         tcp=tuple(tcp_results),
         udp=tuple(udp_results) + tuple(no_probe),
-        rpc=tuple(rpc_facts),
+        rpc=tuple(rpc_found),
         icmp=tuple(icmp_results),
         sources=sources,
     )
@@ -129,13 +102,7 @@ async def map_rpc_endpoints(addresses: Sequence[str], *, timeout: float) -> list
     """Ask each address's endpoint mapper (from this host) where the DC's RPC interfaces listen."""
     if not addresses:
         return []
-    loop = asyncio.get_running_loop()
-    pairs = [(a, i) for a in addresses for i in RPC_INTERFACES]
-    with ThreadPoolExecutor(max_workers=min(64, len(pairs))) as pool:
-        found = await asyncio.gather(
-            *(loop.run_in_executor(pool, partial(map_rpc_interface, a, i, timeout=timeout)) for a, i in pairs)
-        )
-    return [(a, m) for (a, _), m in zip(pairs, found, strict=True)]
+    return await asyncio.to_thread(map_blocking, addresses, timeout=timeout)
 
 
 class RpcMapper:

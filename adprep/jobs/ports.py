@@ -1,24 +1,31 @@
-"""``adprep ports``: test the ports AD Connector needs on each domain controller."""
+"""``adprep ports``: test the ports AD Connector needs on each domain controller.
+
+A TCP-only run from this host (no UDP, no ICMP, no ``--via``) takes a lean path: the TCP sweep on
+non-blocking sockets (:mod:`adprep.collect.tcp_ports`), with no event loop and no protocol codec
+imported, because start-up is much of what such a run costs. Every other run probes on an event
+loop, from every vantage at once. Both give the same facts to the same checks.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from adprep import requirements as req
 from adprep.checks.ports import check_icmp_echo, check_rpc_interface, check_tcp_port, check_udp_port
-from adprep.collect.ports import RpcMapper, collect_ports, plan_port_jobs
+from adprep.collect.port_jobs import plan_port_jobs
 from adprep.errors import InputError
 from adprep.facts.ports import PortFacts
-from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
 from adprep.runner import build_report, make_vantage, now
-from adprep.transport.network import LocalNetwork, Network
-from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout
-from adprep.vantage import VantageSpec
-from adprep.wire.probes import ProbeContext
+from adprep.vantage import RelayOptions, VantageSpec
+
+if TYPE_CHECKING:
+    from adprep.collect.ports import RpcMapper
+    from adprep.jobs.vantages import VantageRun
+    from adprep.transport.network import Network
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,9 @@ async def collect_port_facts(
     on_done: Callable[[], None] | None = None,
 ) -> PortFacts:
     """Every port of every target, probed from ``net``'s vantage."""
+    from adprep.collect.ports import collect_ports
+    from adprep.wire.probes import ProbeContext
+
     jobs = plan_port_jobs(settings.targets, settings.tcp, settings.udp)
     context = ProbeContext(domain=settings.domain or PLACEHOLDER_DOMAIN)
     return await collect_ports(
@@ -137,6 +147,12 @@ def _port_key(check_id: str) -> tuple[int, str]:
 def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = None) -> Report:
     """Probe every target and port concurrently, from every vantage at once, and return the report."""
     started = now()
+    if not (settings.vantages or settings.udp or settings.icmp):
+        results, sources = _tcp_ports_here(settings, on_done)
+        return build_report("ports", started_at=started, targets=settings.targets, results=results,
+                            vantage=make_vantage(settings.vantage, sources))  # fmt: skip
+    import asyncio
+
     results, run = asyncio.run(_ports(settings, on_done))
     return build_report(
         "ports",
@@ -148,9 +164,30 @@ def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = N
     )
 
 
+def _tcp_ports_here(
+    settings: PortsSettings, on_done: Callable[[], None] | None
+) -> tuple[list[CheckResult], dict[str, str | None]]:
+    """The lean path: TCP only, from this host, without an event loop."""
+    from adprep.collect.tcp_ports import collect_tcp_ports
+    from adprep.transport.open_files import usable_concurrency
+
+    concurrency = usable_concurrency(settings.concurrency)
+    facts = collect_tcp_ports(
+        plan_port_jobs(settings.targets, settings.tcp), timeout=settings.timeout, concurrency=concurrency,
+        bind=settings.relay.source, rpc=settings.rpc, on_done=on_done,
+    )  # fmt: skip
+    results = check_port_facts(settings, facts)
+    results.extend(concurrency_notes([(concurrency, settings.concurrency)]))
+    return results, facts.sources or {}
+
+
 async def _ports(
     settings: PortsSettings, on_done: Callable[[], None] | None
 ) -> tuple[list[CheckResult], VantageRun]:
+    from adprep.collect.ports import RpcMapper
+    from adprep.jobs.vantages import vantage_run
+    from adprep.transport.network import LocalNetwork
+
     mapper = RpcMapper(settings.timeout)
     async with vantage_run(settings.vantages, settings.relay, label=settings.vantage) as run:
         per_vantage = await run.each(
@@ -161,28 +198,28 @@ async def _ports(
         run.add_sources(label, facts.sources or {})
         results.extend(run.tag(label, check_port_facts(settings, facts)))
     results.extend(run.vantage_results(results))
-    results.extend(concurrency_notes(run))
+    here = [v.net for v in run.opened if isinstance(v.net, LocalNetwork)]
+    results.extend(concurrency_notes([(net.concurrency, net.wanted_concurrency) for net in here]))
     return results, run
 
 
-def concurrency_notes(run: VantageRun) -> list[CheckResult]:
-    """A warning when the open-files limit held this host's probes below ``--concurrency``."""
-    out: list[CheckResult] = []
-    for v in run.opened:
-        net = v.net
-        if isinstance(net, LocalNetwork) and net.concurrency < net.wanted_concurrency:
-            out.append(
-                CheckResult(
-                    "ports.concurrency",
-                    Status.WARN,
-                    f"Only {net.concurrency} probes ran at once (asked: {net.wanted_concurrency}): the open-files "
-                    "limit allows no more sockets",
-                    {"concurrency": net.concurrency, "wanted": net.wanted_concurrency},
-                    remedy="Raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit) so that a filtered "
-                    "port costs one timeout for the whole sweep, not one per wave of probes.",
-                )
-            )
-    return out
+def concurrency_notes(limits: Sequence[tuple[int, int]]) -> list[CheckResult]:
+    """A warning when the open-files limit held this host's probes below ``--concurrency``.
+
+    ``limits``: per network of this host, (probes it runs at once, probes asked for).
+    """
+    return [
+        CheckResult(
+            "ports.concurrency",
+            Status.WARN,
+            f"Only {concurrency} probes ran at once (asked: {wanted}): the open-files limit allows no more sockets",
+            {"concurrency": concurrency, "wanted": wanted},
+            remedy="Raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit) so that a filtered "
+            "port costs one timeout for the whole sweep, not one per wave of probes.",
+        )
+        for concurrency, wanted in limits
+        if concurrency < wanted
+    ]
 
 
 def probe_count(settings: PortsSettings) -> int:

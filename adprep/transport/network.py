@@ -14,6 +14,7 @@ from typing import Protocol
 
 from adprep.facts.ports import IcmpEcho, TcpExchange, TcpProbe, UdpExchange
 from adprep.transport.icmp import echo_icmp
+from adprep.transport.open_files import usable_concurrency
 from adprep.transport.route import source_address_for
 from adprep.transport.tcp import exchange_tcp, probe_tcp
 from adprep.transport.udp import exchange_udp
@@ -65,31 +66,6 @@ class Network(Protocol):
     async def icmp_echo(self, address: str, *, timeout: float) -> IcmpEcho:
         """An ICMP echo exchange; ``not_carried`` from a vantage that cannot send ICMP (see ``transport.icmp``)."""
         ...
-
-
-#: File descriptors kept free for everything that is not a probe (LDAP, SMB, stdio, the event loop).
-_FD_RESERVE = 64
-
-
-def usable_concurrency(wanted: int) -> int:
-    """``wanted``, or fewer when the open-files limit (RLIMIT_NOFILE) would run out of sockets.
-
-    The soft limit is raised to the hard one first (what a user may do with ``ulimit -n``).
-    """
-    try:
-        import resource
-    except ImportError:  # not on POSIX: nothing to raise or respect
-        return wanted
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):
-            pass
-    if soft == resource.RLIM_INFINITY:
-        return wanted
-    return max(1, min(wanted, soft - _FD_RESERVE))
 
 
 class LocalNetwork:

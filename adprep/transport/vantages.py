@@ -13,28 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from adprep.errors import VantageError
-from adprep.secret import Secret
 from adprep.transport.network import LocalNetwork, Network
 from adprep.transport.relay.channel import RelayChannel
+from adprep.vantage import RelayOptions as RelayOptions  # its home moved; importers here keep working
 from adprep.vantage import VantageSpec
 from adprep.wire.relay import Hello
-
-
-@dataclass(frozen=True)
-class RelayOptions:
-    """How to reach relays: SSH client config, WinRM credentials and trust, limits."""
-
-    ssh_config: str | None = None
-    """An OpenSSH client config file (``ssh -F``); default: the user's own (~/.ssh/config)."""
-    connect_timeout: float = 10.0
-    winrm_user: str | None = None
-    winrm_password: Secret | None = None
-    winrm_auth: str = "ntlm"
-    winrm_ca_file: str | None = None
-    winrm_verify: bool = True
-    concurrency: int = 256
-    source: str | None = None
-    """Bind this host's own probes to this local address (``--source``)."""
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""Many TCP connects from this host at once, without an event loop: non-blocking sockets and one poller.
+
+A TCP-only sweep needs nothing more, so ``adprep ports --tcp …`` neither imports asyncio (tens of
+milliseconds of start-up on a small host) nor pays a task, a timer and a future per probe. Each
+probe is one ``connect()`` whose answer the kernel reports on the socket: handshake done (open),
+RST (refused), or silence until the probe's own deadline (timeout). Verdicts are the same as
+:func:`adprep.transport.tcp.probe_tcp`'s.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from adprep.facts.ports import TcpOutcome, TcpProbe
+
+#: SO_LINGER on, 0 s: close() sends RST, so a sweep of many ports leaves no TIME_WAIT behind.
+_LINGER_RST = b"\x01\x00\x00\x00\x00\x00\x00\x00"
+
+
+def sweep_tcp(
+    pairs: Sequence[tuple[str, int]],
+    *,
+    timeout: float,
+    concurrency: int,
+    bind: str | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> list[TcpProbe]:
+    """Connect to every (address, port), at most ``concurrency`` at a time; one probe per pair, in order.
+
+    Each probe waits at most ``timeout`` seconds from its own SYN, so with ``concurrency`` at least
+    ``len(pairs)`` a filtered port costs one timeout for the whole sweep. ``bind`` is the local
+    address to send from. ``on_done`` is called once per finished probe (progress).
+    """
+    results: list[TcpProbe | None] = [None] * len(pairs)
+    started_at = [0.0] * len(pairs)
+    # Probes in flight, in the order they started: with one timeout for all, also deadline order.
+    # A probe that finished early stays until it reaches the head (``results[i]`` tells it is done).
+    inflight: deque[tuple[float, int, socket.socket]] = deque()
+    active = 0
+    selector = selectors.DefaultSelector()
+    clock = time.perf_counter
+
+    def finish(i: int, outcome: TcpOutcome, code: int = 0, source: str | None = None) -> None:
+        address, port = pairs[i]
+        name = errno.errorcode.get(code, str(code)) if code else None
+        elapsed = round((clock() - started_at[i]) * 1000, 2)
+        results[i] = TcpProbe(address, port, outcome, elapsed, name, source)
+        if on_done is not None:
+            on_done()
+
+    def settle(i: int, sock: socket.socket, code: int) -> None:
+        """Record what the kernel said about probe ``i`` (0: connected) and close its socket."""
+        if code == 0:
+            source = str(sock.getsockname()[0])
+            sock.close()
+            finish(i, "open", source=source)
+        else:
+            sock.close()
+            finish(i, "refused" if code == errno.ECONNREFUSED else "error", code)
+
+    def start(i: int) -> None:
+        nonlocal active
+        address, port = pairs[i]
+        started_at[i] = clock()
+        try:
+            sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+        except OSError as e:  # EMFILE, ENOBUFS: this probe could not even start
+            finish(i, "error", e.errno or 0)
+            return
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+            if bind:
+                sock.bind((bind, 0))
+            started_at[i] = clock()
+            code = sock.connect_ex((address, port))
+        except OSError as e:  # a bind address this host lacks, an address the kernel rejects
+            sock.close()
+            finish(i, "error", e.errno or 0)
+            return
+        if code == errno.EINPROGRESS:
+            selector.register(sock, selectors.EVENT_WRITE, i)
+            inflight.append((started_at[i] + timeout, i, sock))
+            active += 1
+        else:
+            settle(i, sock, code)
+
+    following = 0
+    try:
+        while True:
+            while following < len(pairs) and active < concurrency:
+                start(following)
+                following += 1
+            if not active:
+                break
+            wait = inflight[0][0] - clock()
+            for key, _ in selector.select(wait) if wait > 0 else ():
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                selector.unregister(sock)
+                active -= 1
+                settle(key.data, sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+            now = clock()
+            while inflight and (results[inflight[0][1]] is not None or inflight[0][0] <= now):
+                _, i, sock = inflight.popleft()
+                if results[i] is None:
+                    selector.unregister(sock)
+                    sock.close()
+                    active -= 1
+                    finish(i, "timeout")
+    finally:
+        for _, i, sock in inflight:
+            if results[i] is None:
+                sock.close()
+        selector.close()
+    return [r for r in results if r is not None]
