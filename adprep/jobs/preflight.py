@@ -29,6 +29,14 @@ from adprep.collect.ports import RpcMapper
 from adprep.errors import InputError
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
 from adprep.jobs.radius import radius_results
+from adprep.jobs.target_domain import (
+    computers_in_target,
+    finish_target_checks,
+    foreign_ou_gpo_skip,
+    foreign_ou_skips,
+    resolve_target_domain,
+    start_target_checks,
+)
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.runner import build_report, could_not_run, make_vantage, now
@@ -50,6 +58,8 @@ class PreflightSettings:
     extra_dcs: tuple[str, ...] = ()
     """DC addresses to check besides those the SRV records name."""
     target_ou: str | None = None
+    target_domain: str | None = None
+    """The WorkSpaces target (resource) domain when it is not ``domain`` (adprep.jobs.target_domain)."""
     profile: str = req.DEFAULT_PORT_PROFILE
     ldap_mode: LdapMode = "ldaps"
     ca_file: str | None = None
@@ -98,6 +108,7 @@ def preflight_settings(
     password: Secret | Callable[[], Secret],
     extra_dcs: Sequence[str] = (),
     target_ou: str | None = None,
+    target_domain: str | None = None,
     profile: str | None = None,
     ldap_mode: str = "ldaps",
     ca_file: str | None = None,
@@ -134,6 +145,7 @@ def preflight_settings(
     if ldap_mode not in ("ldaps", "starttls", "plain"):
         raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
     extra = tuple(parse_address(d, what="domain controller") for d in extra_dcs)
+    target = resolve_target_domain(fqdn, target_domain, target_ou)  # --target-domain, or a foreign --ou's
     checked_timeout, checked_concurrency = check_timeout(timeout), check_concurrency(concurrency)
     notes: list[CheckResult] = []
     secret: Secret | None = None
@@ -148,6 +160,7 @@ def preflight_settings(
         password=secret,
         extra_dcs=extra,
         target_ou=target_ou,
+        target_domain=target,
         profile=profile or req.DEFAULT_PORT_PROFILE,
         ldap_mode=ldap_mode,  # type: ignore[arg-type]
         ca_file=ca_file,
@@ -260,10 +273,12 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         mode=settings.ldap_mode,
         ca_file=settings.ca_file,
         verify=settings.verify,
-        target_ou=settings.target_ou,
+        # With a target domain, computers go there: the OU is judged on its DC (jobs.target_domain).
+        target_ou=None if computers_in_target(settings) else settings.target_ou,
         join_probe=settings.join_probe,
         timeout=max(settings.timeout, 5.0),
     )
+    results = foreign_ou_skips(settings, results)
     # The GPOs reaching the WorkSpaces' computers (the target OU, else the computers container), read
     # as the account once its bind has worked, so a wrong password costs no second bad-password count.
     if any(r.id == "account.bind" and r.status is Status.PASS for r in results):
@@ -287,6 +302,8 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
 
     if settings.username is None or settings.password is None:
         return []  # without an account, gpo.scan is one of the checks reported as skipped
+    if computers_in_target(settings):
+        return [foreign_ou_gpo_skip(settings, dc.address)]
     ds = DirectorySettings(
         dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
         dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
@@ -318,9 +335,11 @@ async def _preflight_from(
         found.extend(discovered_dcs(dns_facts))
     dcs = _dc_list(found, settings.extra_dcs)
     results.append(_dcs_result(dcs, settings))
+    target_task = start_target_checks(run, settings, [d.address for d in dcs])  # --target-domain
     if run.named:
         results.append(_directory_vantage_note())
     if not dcs:
+        results.extend(await finish_target_checks(target_task, settings, None, results))
         if radius_task is not None:
             results.extend(await radius_task)
         return results
@@ -375,6 +394,8 @@ async def _preflight_from(
         )
     )
     results.extend(await directory_task)
+    account_dc = (first.address, first.host) if first else None
+    results.extend(await finish_target_checks(target_task, settings, account_dc, results))  # --target-domain
     results.extend(skews)
     results.extend(
         CheckResult(

@@ -45,6 +45,13 @@ from adprep.cli.options import ViaOptions, config_option, prompt_password, repor
     help="Where AD Connector/WorkSpaces will create computers (default: CN=Computers).",
 )
 @click.option(
+    "--target-domain",
+    metavar="FQDN",
+    help="The WorkSpaces target domain, when computers go into another domain than --domain (config: [directory] "
+    "target_domain): its DNS names through the --dns-ip servers, its DCs' ports, the trust (it must trust "
+    "--domain) and the right to create computers there. An --ou whose DC= parts name another domain implies it.",
+)
+@click.option(
     "--profile",
     type=click.Choice(sorted(req.PORT_PROFILES)),
     help=f"Port profile (default {req.DEFAULT_PORT_PROFILE}, AD Connector's minimum; {req.WORKSPACES_PROFILE}: "
@@ -76,6 +83,7 @@ def preflight(
     password_file: Path | None,
     extra_dcs: tuple[str, ...],
     target_ou: str | None,
+    target_domain: str | None,
     profile: str | None,
     ldap_mode: str | None,
     ca_file: str | None,
@@ -131,6 +139,7 @@ def preflight(
         password=password,
         extra_dcs=cfg.pick(extra_dcs, d, "dcs", ()),
         target_ou=cfg.pick(target_ou, d, "target_ou"),
+        target_domain=cfg.pick(target_domain, d, "target_domain"),
         profile=cfg.pick(profile, p, "profile"),
         ldap_mode=cfg.pick(ldap_mode, d, "ldap_mode", "ldaps"),
         ca_file=cfg.pick(ca_file, d, "ca_file"),

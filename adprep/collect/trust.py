@@ -1,0 +1,158 @@
+"""Trust facts: what the account domain's directory says about its trusts and its forest.
+
+Owns two reads, made with the service account's session on a DC of the account domain (the domain
+AD Connector connects to):
+
+- the trustedDomain objects under ``CN=System`` (MS-ADTS 6.1.6.7: ``trustPartner``, ``flatName``,
+  ``trustDirection``, ``trustType``, ``trustAttributes``), one per trust the domain has;
+- the domain crossRef objects in the Partitions container (MS-ADTS 6.1.1.2.1.1.5: ``systemFlags`` has
+  FLAG_CR_NTDS_DOMAIN), one per domain of the forest: a target domain listed there is in the same
+  forest (a child or tree domain), which trusts every other domain of the forest two-way.
+
+Authenticated users may read both in a default AD; a DC that hides them yields an empty list,
+which the verdict reports as "no trust found", with what it read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adprep.collect.account import BindOutcome, ContainerRights, bind_outcome, read_container_rights
+from adprep.collect.directory import Observed, RootDse, collect_root_dse
+from adprep.errors import TransportError
+from adprep.secret import Secret
+from adprep.transport.ldap import Entry, LdapSession, LdapTarget, connect
+
+#: MS-ADTS 6.1.1.2.1.1.5 (crossRef systemFlags): FLAG_CR_NTDS_DOMAIN, the crossRef names an AD domain.
+FLAG_CR_NTDS_DOMAIN = 0x2
+_TRUST_ATTRIBUTES = ("trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes")
+
+
+@dataclass(frozen=True)
+class TrustedDomain:
+    """One trustedDomain object, as stored in the account domain."""
+
+    dn: str
+    partner: str
+    """``trustPartner``: the other domain's DNS name (its NetBIOS name for a downlevel trust)."""
+    flat_name: str | None
+    direction: int
+    """``trustDirection`` (MS-ADTS 6.1.6.7.12): 1 inbound (the partner trusts this domain), 2 outbound,
+    3 both, 0 disabled."""
+    type: int
+    """``trustType`` (6.1.6.7.15): 1 downlevel (NT4), 2 uplevel (AD), 3 MIT Kerberos realm."""
+    attributes: int
+    """``trustAttributes`` (6.1.6.7.9): 0x4 quarantined (SID filtering), 0x8 forest transitive, 0x10
+    cross-organization (selective authentication), 0x20 within forest, 0x40 treat as external..."""
+
+
+@dataclass(frozen=True)
+class ForestDomain:
+    """A domain of the account domain's forest (a domain crossRef)."""
+
+    dns_root: str
+    netbios: str | None
+    nc: str | None
+
+
+@dataclass(frozen=True)
+class TrustFacts:
+    domain: str
+    """The account domain the objects were read from."""
+    dc: str
+    trusts: tuple[TrustedDomain, ...]
+    forest: tuple[ForestDomain, ...]
+
+
+def _int(entry: Entry, name: str) -> int:
+    value = entry.first(name)
+    try:
+        return int(value) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text(entry: Entry, name: str) -> str | None:
+    value = entry.first(name)
+    return str(value) if value not in (None, "") else None
+
+
+def trusted_domain(entry: Entry) -> TrustedDomain:
+    return TrustedDomain(
+        dn=entry.dn,
+        partner=_text(entry, "trustPartner") or "",
+        flat_name=_text(entry, "flatName"),
+        direction=_int(entry, "trustDirection"),
+        type=_int(entry, "trustType"),
+        attributes=_int(entry, "trustAttributes"),
+    )
+
+
+def collect_trusts(session: LdapSession, domain: str, base_dn: str) -> TrustFacts:
+    """The trustedDomain objects of ``base_dn`` and the domains of its forest, read through ``session``."""
+    trusts = tuple(
+        trusted_domain(e)
+        for e in session.search(
+            f"CN=System,{base_dn}", "(objectClass=trustedDomain)", scope="one", attributes=_TRUST_ATTRIBUTES
+        )
+    )
+    root = session.get("", ("configurationNamingContext",))
+    config = _text(root, "configurationNamingContext") if root else None
+    forest: tuple[ForestDomain, ...] = ()
+    if config:
+        refs = session.search(
+            f"CN=Partitions,{config}",
+            f"(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:={FLAG_CR_NTDS_DOMAIN}))",
+            scope="one",
+            attributes=("dnsRoot", "nETBIOSName", "nCName"),
+        )
+        forest = tuple(
+            ForestDomain(str(r.first("dnsRoot") or ""), _text(r, "nETBIOSName"), _text(r, "nCName"))
+            for r in refs
+        )
+    return TrustFacts(domain=domain, dc=session.target.address, trusts=trusts, forest=forest)
+
+
+@dataclass(frozen=True)
+class TargetDcFacts:
+    """What one DC of the target domain showed: its rootDSE (anonymously), and, as the service account
+    through the trust, the rights on the container where computers go."""
+
+    address: str
+    root_dse: Observed[RootDse]
+    container_dn: str
+    bind: BindOutcome | None = None
+    """None: no bind was tried (``not_tried`` says why)."""
+    container: Observed[ContainerRights] | None = None
+    not_tried: str | None = None
+
+
+def collect_target_dc(
+    target: LdapTarget,
+    base_dn: str,
+    container_dn: str | None,
+    *,
+    bind_name: str,
+    password: Secret | None,
+    bind_reason: str | None,
+) -> TargetDcFacts:
+    """Read the target DC's rootDSE (anonymously, over LDAP 389) and, unless ``bind_reason`` says why
+    not, bind there as ``bind_name`` (the service account's UPN in the account domain, which a DC of a
+    trusting domain authenticates through the trust) and read ``allowedChildClassesEffective`` on
+    ``container_dn`` (default: the target domain's computers container, as ``wellKnownObjects`` names it)."""
+    root = collect_root_dse(LdapTarget(target.address, mode="plain", timeout=target.timeout))
+    shown = container_dn or f"CN=Computers,{base_dn}"
+    if bind_reason is not None or password is None:
+        return TargetDcFacts(target.address, root, shown, not_tried=bind_reason or "no password")
+    try:
+        session = connect(target, user=bind_name, password=password)
+    except TransportError as e:
+        outcome = bind_outcome(e, mode=target.mode, bind_name=bind_name)
+        return TargetDcFacts(target.address, root, shown, bind=outcome)
+    with session:
+        container = Observed.attempt(
+            "allowedChildClassesEffective", lambda: read_container_rights(session, base_dn, container_dn)
+        )
+    ok = bind_outcome(None, mode=target.mode, bind_name=bind_name)
+    dn = container.value.dn if container.value else shown
+    return TargetDcFacts(target.address, root, dn, bind=ok, container=container)
