@@ -177,10 +177,9 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
 
     ``gpo``/``sysvol`` are what was observed (None: absent); ``new_guid`` names the GPO if it must
     be created. Raises :class:`InputError` when the GPO is missing and may not be created, and
-    :class:`WireFormatError` when its GPT.INI or Registry.pol cannot be read.
+    :class:`WireFormatError` when its GPT.INI or Registry.pol cannot be read. The steps, in the
+    order the module docstring gives, each add to one draft.
     """
-    changes: list[Change] = []
-    in_place: list[str] = []
     if gpo is None and not wanted.may_create:
         raise InputError(
             f"There is no GPO named {wanted.name!r}",
@@ -188,14 +187,65 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
         )
     guid = new_guid.upper() if gpo is None else gpo.guid
     dn = gpo_dn(guid, wanted.base_dn) if gpo is None else gpo.dn
-    label = f"GPO {wanted.name!r} {guid}"
-    fs_path = file_sys_path(wanted.domain, guid)
-    base: tuple[str, ...] = ()
+    draft = _GpoDraft(gpo, wanted, guid, dn)
+    _plan_container(draft)
+    _plan_child_containers(draft)
+    draft.locate_folder(sysvol)
+    _plan_folders(draft)
+    target = _plan_gpt_and_registry_pol(draft)
+    _plan_templates(draft)
+    _plan_acls(draft)
+    _plan_version(draft, target)
+    return Plan("gpo", tuple(draft.changes), tuple(draft.in_place))
 
-    # 1. the groupPolicyContainer (MS-GPOL 2.2.1 / 2.3)
+
+@dataclass
+class _GpoDraft:
+    """A GPO plan being built: what was observed, what is wanted, and the changes so far."""
+
+    gpo: GpoObject | None
+    wanted: GpoWanted
+    guid: str
+    dn: str
+    changes: list[Change] = field(default_factory=list)
+    in_place: list[str] = field(default_factory=list)
+    base: tuple[str, ...] = ()
+    """The change every other depends on: the groupPolicyContainer's creation, when planned."""
+    state: SysvolState | None = None
+    """The SYSVOL folder as observed, when it exists."""
+    folder: str = ""
+    written: dict[str, str] = field(default_factory=dict)
+    """Relative path -> id of the change that creates or writes it."""
+
+    @property
+    def label(self) -> str:
+        return f"GPO {self.wanted.name!r} {self.guid}"
+
+    def locate_folder(self, sysvol: SysvolState | None) -> None:
+        """The GPO's SYSVOL folder: the one found (whatever its case), else the one to create."""
+        self.state = sysvol if sysvol is not None and sysvol.exists else None
+        self.folder = sysvol_folder(self.wanted.domain, self.guid)
+        if self.state is not None and self.state.folder.casefold() != self.folder.casefold():
+            self.folder = self.state.folder
+
+    def actual(self, rel: str) -> str:
+        """``rel`` as the folder spells it (SYSVOL is case-insensitive), else as given."""
+        return (self.state.actual(rel) if self.state is not None else None) or rel
+
+    def at(self, rel: str) -> str:
+        return f"{self.folder}/{self.actual(rel)}" if rel else self.folder
+
+    def unc(self, path: str) -> str:
+        return _unc(self.wanted.domain, path)
+
+
+def _plan_container(d: _GpoDraft) -> None:
+    """1. The groupPolicyContainer (MS-GPOL 2.2.1 / 2.3): created, or its missing attributes set."""
+    gpo, wanted, dn, label = d.gpo, d.wanted, d.dn, d.label
+    fs_path = file_sys_path(wanted.domain, d.guid)
     if gpo is None:
         create_id = f"gpo.create:{dn}"
-        changes.append(
+        d.changes.append(
             Change(
                 id=create_id, action=ACTION_ADD, target=dn, summary=f"Create {label} in LDAP",
                 details={"displayName": wanted.name, "gPCFileSysPath": fs_path},
@@ -205,68 +255,62 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
                 }),
             )
         )  # fmt: skip
-        base = (create_id,)
+        d.base = (create_id,)
+        return
+    fix: dict[str, list[tuple[str, list[str | int]]]] = {}
+    if gpo.file_sys_path is None or gpo.file_sys_path.casefold() != fs_path.casefold():
+        fix["gPCFileSysPath"] = [("replace", [fs_path])]
+    if gpo.flags is None:
+        fix["flags"] = [("replace", [0])]
+    if gpo.functionality_version is None:
+        fix["gPCFunctionalityVersion"] = [("replace", [FUNCTIONALITY_VERSION])]
+    if fix:
+        d.changes.append(
+            Change(
+                id=f"gpo.complete:{dn}", action=ACTION_MODIFY, target=dn,
+                summary=f"Complete {label}: set {', '.join(sorted(fix))}",
+                details={k: str(v[0][1][0]) for k, v in fix.items()}, payload=ModifyEntry(dn, fix),
+            )
+        )  # fmt: skip
     else:
-        fix: dict[str, list[tuple[str, list[str | int]]]] = {}
-        if gpo.file_sys_path is None or gpo.file_sys_path.casefold() != fs_path.casefold():
-            fix["gPCFileSysPath"] = [("replace", [fs_path])]
-        if gpo.flags is None:
-            fix["flags"] = [("replace", [0])]
-        if gpo.functionality_version is None:
-            fix["gPCFunctionalityVersion"] = [("replace", [FUNCTIONALITY_VERSION])]
-        if fix:
-            changes.append(
-                Change(
-                    id=f"gpo.complete:{dn}", action=ACTION_MODIFY, target=dn,
-                    summary=f"Complete {label}: set {', '.join(sorted(fix))}",
-                    details={k: str(v[0][1][0]) for k, v in fix.items()}, payload=ModifyEntry(dn, fix),
-                )
-            )  # fmt: skip
-        else:
-            in_place.append(f"{label} exists in LDAP")
+        d.in_place.append(f"{label} exists in LDAP")
 
-    # 2. CN=Machine and CN=User, as Windows and samba-tool create them
+
+def _plan_child_containers(d: _GpoDraft) -> None:
+    """2. ``CN=Machine`` and ``CN=User``, as Windows and samba-tool create them."""
     for child in ("Machine", "User"):
-        if gpo is not None and child.casefold() in gpo.children:
+        if d.gpo is not None and child.casefold() in d.gpo.children:
             continue
-        child_dn = f"CN={child},{dn}"
-        changes.append(
+        child_dn = f"CN={child},{d.dn}"
+        d.changes.append(
             Change(
                 id=f"gpo.container:{child_dn}", action=ACTION_ADD, target=child_dn,
-                summary=f"Create the {child} container of {label}", depends_on=base,
+                summary=f"Create the {child} container of {d.label}", depends_on=d.base,
                 payload=AddEntry(child_dn, ("container",), {}),
             )
         )  # fmt: skip
 
-    state = sysvol if sysvol is not None and sysvol.exists else None
-    folder = sysvol_folder(wanted.domain, guid)
-    if state is not None and state.folder.casefold() != folder.casefold():
-        folder = state.folder
 
-    def actual(rel: str) -> str:
-        return (state.actual(rel) if state is not None else None) or rel
-
-    def at(rel: str) -> str:
-        return f"{folder}/{actual(rel)}" if rel else folder
-
-    written: dict[str, str] = {}  # rel path -> id of the change that creates/writes it
-
-    # 3a. folders
+def _plan_folders(d: _GpoDraft) -> None:
+    """3a. The SYSVOL folder and its ``Machine`` and ``User`` sub-folders."""
     for rel in ("", "Machine", "User"):
-        if state is not None and (rel == "" or state.actual(rel) is not None):
+        if d.state is not None and (rel == "" or d.state.actual(rel) is not None):
             continue
-        change_id = f"sysvol.mkdir:{at(rel)}"
-        parent = written.get("")
-        changes.append(
+        change_id = f"sysvol.mkdir:{d.at(rel)}"
+        parent = d.written.get("")
+        d.changes.append(
             Change(
-                id=change_id, action="smb.mkdir", target=_unc(wanted.domain, at(rel)),
-                summary=f"Create the SYSVOL folder {at(rel)}",
-                depends_on=base + ((parent,) if parent else ()), payload=SmbPath(SYSVOL_SHARE, at(rel)),
+                id=change_id, action="smb.mkdir", target=d.unc(d.at(rel)),
+                summary=f"Create the SYSVOL folder {d.at(rel)}",
+                depends_on=d.base + ((parent,) if parent else ()), payload=SmbPath(SYSVOL_SHARE, d.at(rel)),
             )
         )  # fmt: skip
-        written[rel] = change_id
+        d.written[rel] = change_id
 
-    # 3b. versions and files
+
+def _plan_gpt_and_registry_pol(d: _GpoDraft) -> int:
+    """3b. GPT.INI with the new version, then Registry.pol; returns the version the GPO ends at."""
+    gpo, wanted, state, label, folder = d.gpo, d.wanted, d.state, d.label, d.folder
     gpt_raw = state.gpt_ini if state is not None else None
     gpt = parse_gpt_ini(gpt_raw) if gpt_raw is not None else GptIni()
     ldap_v = (gpo.version or 0) if gpo is not None else 0
@@ -280,104 +324,120 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
             new_pol = candidate
     target = bump_machine(current) if new_pol is not None else current
     if gpt_raw is None or gpt.version != target:
-        rel = actual("GPT.INI")
-        change_id = f"sysvol.write:{at(rel)}"
+        rel = d.actual("GPT.INI")
+        change_id = f"sysvol.write:{d.at(rel)}"
         why = "create" if gpt_raw is None else f"was {gpt.version}"
-        changes.append(
+        d.changes.append(
             Change(
-                id=change_id, action="smb.write", target=_unc(wanted.domain, at(rel)),
+                id=change_id, action="smb.write", target=d.unc(d.at(rel)),
                 summary=f"Write GPT.INI of {label}: Version={target} ({why})",
                 details={"version": _version_text(target)},
-                depends_on=base + ((written[""],) if "" in written else ()),
-                payload=SmbWrite(SYSVOL_SHARE, at(rel), render_gpt_ini(gpt.with_version(target))),
+                depends_on=d.base + ((d.written[""],) if "" in d.written else ()),
+                payload=SmbWrite(SYSVOL_SHARE, d.at(rel), render_gpt_ini(gpt.with_version(target))),
             )
         )  # fmt: skip
-        written[rel] = change_id
+        d.written[rel] = change_id
     else:
-        in_place.append(f"GPT.INI of {label} is at version {target}")
+        d.in_place.append(f"GPT.INI of {label} is at version {target}")
     if new_pol is not None:
-        machine = actual("Machine")
+        machine = d.actual("Machine")
         rel = f"{machine}/Registry.pol"
         change_id = f"sysvol.write:{folder}/{rel}"
-        changes.append(
+        d.changes.append(
             Change(
-                id=change_id, action="smb.write", target=_unc(wanted.domain, f"{folder}/{rel}"),
+                id=change_id, action="smb.write", target=d.unc(f"{folder}/{rel}"),
                 summary=f"Write Machine/Registry.pol of {label} ({len(wanted.machine_settings)} setting(s))",
                 details={"bytes": len(new_pol), "settings": [f"{e.key}\\{e.value}" for e in wanted.machine_settings]},
-                depends_on=tuple(x for x in (written.get(actual("GPT.INI")), written.get(machine)) if x) or base,
+                depends_on=tuple(x for x in (d.written.get(d.actual("GPT.INI")), d.written.get(machine)) if x) or d.base,
                 payload=SmbWrite(SYSVOL_SHARE, f"{folder}/{rel}", new_pol),
             )
         )  # fmt: skip
-        written[rel] = change_id
+        d.written[rel] = change_id
     elif wanted.machine_settings:
-        in_place.append(f"Machine/Registry.pol of {label} already holds the settings")
+        d.in_place.append(f"Machine/Registry.pol of {label} already holds the settings")
+    return target
 
-    # 3c. ADM templates, as "Add/Remove Templates" copies them (see the module docstring)
-    for template in wanted.templates:
-        adm = actual(ADM_FOLDER)
-        if (state is None or state.actual(ADM_FOLDER) is None) and adm not in written:
-            change_id = f"sysvol.mkdir:{at(adm)}"
-            changes.append(
+
+def _plan_templates(d: _GpoDraft) -> None:
+    """3c. ADM templates, as "Add/Remove Templates" copies them (see the module docstring)."""
+    state, label, folder = d.state, d.label, d.folder
+    for template in d.wanted.templates:
+        adm = d.actual(ADM_FOLDER)
+        if (state is None or state.actual(ADM_FOLDER) is None) and adm not in d.written:
+            change_id = f"sysvol.mkdir:{d.at(adm)}"
+            d.changes.append(
                 Change(
-                    id=change_id, action="smb.mkdir", target=_unc(wanted.domain, at(adm)),
-                    summary=f"Create the SYSVOL folder {at(adm)}",
-                    depends_on=base + ((written[""],) if "" in written else ()), payload=SmbPath(SYSVOL_SHARE, at(adm)),
+                    id=change_id, action="smb.mkdir", target=d.unc(d.at(adm)),
+                    summary=f"Create the SYSVOL folder {d.at(adm)}",
+                    depends_on=d.base + ((d.written[""],) if "" in d.written else ()),
+                    payload=SmbPath(SYSVOL_SHARE, d.at(adm)),
                 )
             )  # fmt: skip
-            written[adm] = change_id
-        rel = actual(f"{adm}/{template.name}")
+            d.written[adm] = change_id
+        rel = d.actual(f"{adm}/{template.name}")
         have = state.adm_files.get(rel) if state is not None else None
         if have == template.data:
-            in_place.append(f"The template {rel} of {label} is installed, byte for byte")
+            d.in_place.append(f"The template {rel} of {label} is installed, byte for byte")
             continue
         change_id = f"sysvol.write:{folder}/{rel}"
-        changes.append(
+        d.changes.append(
             Change(
-                id=change_id, action="smb.write", target=_unc(wanted.domain, f"{folder}/{rel}"),
+                id=change_id, action="smb.write", target=d.unc(f"{folder}/{rel}"),
                 summary=f"{'Replace' if have is not None else 'Install'} the template {rel} of {label} "
                 "(Add/Remove Templates)",
                 details={"bytes": len(template.data), "template": template.name},
-                depends_on=tuple(x for x in (written.get(adm),) if x) or base,
+                depends_on=tuple(x for x in (d.written.get(adm),) if x) or d.base,
                 payload=SmbWrite(SYSVOL_SHARE, f"{folder}/{rel}", template.data),
             )
         )  # fmt: skip
-        written[rel] = change_id
+        d.written[rel] = change_id
 
-    # 4. ACLs: every path of the folder, derived from the GPO's security descriptor
+
+def _plan_acls(d: _GpoDraft) -> None:
+    """4. ACLs: every path of the folder, derived from the GPO's security descriptor."""
+    state, folder = d.state, d.folder
     descriptor = None
-    if gpo is not None and gpo.security_descriptor is not None:
-        descriptor = file_security_descriptor(gpo.security_descriptor)
-    paths = {""} | set(state.entries if state is not None else ()) | set(written)
+    if d.gpo is not None and d.gpo.security_descriptor is not None:
+        descriptor = file_security_descriptor(d.gpo.security_descriptor)
+    paths = {""} | set(state.entries if state is not None else ()) | set(d.written)
     acl_changes = 0
     for rel in sorted(paths, key=lambda p: (p.count("/"), p.casefold())):
         have = state.acls.get(rel) if state is not None else None
-        if descriptor is not None and have is not None and rel not in written and same_acl(have, descriptor):
+        if (
+            descriptor is not None
+            and have is not None
+            and rel not in d.written
+            and same_acl(have, descriptor)
+        ):
             continue
         path = f"{folder}/{rel}" if rel else folder
-        deps = tuple(x for x in (written.get(rel),) if x) or base
-        changes.append(
+        deps = tuple(x for x in (d.written.get(rel),) if x) or d.base
+        d.changes.append(
             Change(
-                id=f"sysvol.acl:{path}", action="smb.acl", target=_unc(wanted.domain, path),
+                id=f"sysvol.acl:{path}", action="smb.acl", target=d.unc(path),
                 summary=f"Set the ACL of {path} from the GPO's security descriptor", depends_on=deps,
-                payload=SmbAcl(SYSVOL_SHARE, path, descriptor, dn),
+                payload=SmbAcl(SYSVOL_SHARE, path, descriptor, d.dn),
             )
         )  # fmt: skip
         acl_changes += 1
     if not acl_changes:
-        in_place.append(f"SYSVOL ACLs of {label} match its security descriptor")
+        d.in_place.append(f"SYSVOL ACLs of {d.label} match its security descriptor")
 
-    # 5. versionNumber and the client-side extension list, last
+
+def _plan_version(d: _GpoDraft, target: int) -> None:
+    """5. ``versionNumber`` and the client-side extension list, last, in one modify."""
+    gpo, dn, label = d.gpo, d.dn, d.label
     final: dict[str, list[tuple[str, list[str | int]]]] = {}
     if (gpo.version if gpo is not None else 0) != target:
         final["versionNumber"] = [("replace", [ldap_version(target)])]
-    if wanted.machine_settings:
+    if d.wanted.machine_settings:
         have_ext = gpo.machine_extensions if gpo is not None else None
         merged = merge_extension_names(have_ext, req.REGISTRY_CSE_GUID, req.REGISTRY_TOOL_GUID)
         if have_ext != merged:
             final["gPCMachineExtensionNames"] = [("replace", [merged])]
     if final:
-        deps = tuple(c.id for c in changes if c.action.startswith("smb.")) or base
-        changes.append(
+        deps = tuple(c.id for c in d.changes if c.action.startswith("smb.")) or d.base
+        d.changes.append(
             Change(
                 id=f"gpo.version:{dn}", action=ACTION_MODIFY, target=dn,
                 summary=f"Set {' and '.join(sorted(final))} of {label}"
@@ -387,8 +447,7 @@ def plan_gpo(gpo: GpoObject | None, sysvol: SysvolState | None, wanted: GpoWante
             )
         )  # fmt: skip
     elif gpo is not None:
-        in_place.append(f"versionNumber of {label} is {target}")
-    return Plan("gpo", tuple(changes), tuple(in_place))
+        d.in_place.append(f"versionNumber of {label} is {target}")
 
 
 # -- links ------------------------------------------------------------------------------------
