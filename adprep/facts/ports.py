@@ -4,9 +4,10 @@ mapper saw, and a sweep's facts. Transports return them, collectors gather them,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from adprep.wire.probes import ProbeAnswer
+if TYPE_CHECKING:  # a TCP-only sweep never loads the UDP probes' module
+    from adprep.wire.probes import ProbeAnswer
 
 TcpOutcome = Literal["open", "refused", "timeout", "error"]
 
