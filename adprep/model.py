@@ -14,7 +14,8 @@ from datetime import datetime
 
 #: Bump the major part when a field is removed or changes meaning; add fields freely.
 #: 1.1 added ``vantage`` on results and the report's ``vantages`` (runs from several vantages).
-SCHEMA_VERSION = "1.1"
+#: 1.2 added ``reason`` on ``error`` results (:class:`ErrorReason`).
+SCHEMA_VERSION = "1.2"
 
 #: JSON-compatible fact values (what a check saw).
 #: Read-only container types, so that ``list[str]`` or ``dict[str, list[str]]`` are facts too.
@@ -44,6 +45,28 @@ class Status(enum.StrEnum):
 _RANK = {Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.ERROR: 3, Status.FAIL: 4}
 
 
+class ErrorReason(enum.StrEnum):
+    """Why a check could not run (the ``reason`` of an ``error`` result): what a person or a pipeline
+    does next depends on it (retry, fix a route, a certificate, a password, a right, or report a bug)."""
+
+    UNREACHABLE = "unreachable"
+    """No connection: refused, no route, the name did not resolve, the connection was lost."""
+    TIMEOUT = "timeout"
+    """The peer did not answer in time."""
+    TLS = "tls"
+    """The TLS handshake or the certificate check failed, or the peer requires TLS."""
+    AUTHENTICATION = "authentication"
+    """The peer refused the credentials adprep was given (or its host key was not the known one)."""
+    PERMISSION = "permission"
+    """Authenticated, but not allowed to read (or this host may not send) what the check needs."""
+    NOT_SUPPORTED = "not_supported"
+    """The peer (or this host) does not support what the check needs."""
+    MALFORMED = "malformed"
+    """The peer answered something adprep cannot read."""
+    BUG = "bug"
+    """adprep itself failed: an unexpected exception (re-run with --debug for the traceback)."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One verdict, with the facts it rests on and what to do about it."""
@@ -63,6 +86,8 @@ class CheckResult:
     """The address, host or object the check is about."""
     vantage: str | None = None
     """The label of the vantage the probe ran from, for network results of a run from several."""
+    reason: ErrorReason | None = None
+    """Why an ``error`` result could not run; None for every other status."""
 
     @property
     def category(self) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adprep.errors import InputError
-from adprep.model import CheckResult, FactValue, Report, Status, Vantage
+from adprep.model import CheckResult, ErrorReason, FactValue, Report, Status, Vantage
 
 
 def _bad(path: Path, why: str) -> InputError:
@@ -82,7 +82,19 @@ def _result(data: object, path: Path) -> CheckResult:
         adc_error=_str(data, "adc_error", path, optional=True),
         target=_str(data, "target", path, optional=True),
         vantage=_str(data, "vantage", path, optional=True),
+        reason=_reason(data, cid, path),
     )
+
+
+def _reason(data: Mapping[str, Any], cid: str, path: Path) -> ErrorReason | None:
+    """Since schema 1.2, an ``error`` result says why; an unknown reason is bad input."""
+    text = _str(data, "reason", path, optional=True)
+    if text is None:
+        return None
+    try:
+        return ErrorReason(text)
+    except ValueError:
+        raise _bad(path, f"the result {cid} has the unknown reason {text!r}") from None
 
 
 def report_from_dict(data: object, *, path: Path) -> Report:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from adprep import __version__
-from adprep.model import CheckResult, Report, Status, Vantage
+from adprep.errors import AdprepError, InputError, reason_of
+from adprep.model import CheckResult, ErrorReason, Report, Status, Vantage
 
 
 def now() -> datetime:
@@ -44,6 +46,67 @@ def build_report(
     )
 
 
-def could_not_run(check_id: str, title: str, reason: str, *, target: str | None = None) -> CheckResult:
-    """The result for a check that could not run: status ``error`` with the reason."""
-    return CheckResult(check_id, Status.ERROR, title, {"reason": reason}, remedy=reason, target=target)
+def could_not_run(
+    check_id: str,
+    title: str,
+    why: str,
+    *,
+    reason: ErrorReason = ErrorReason.UNREACHABLE,
+    target: str | None = None,
+) -> CheckResult:
+    """The result for a check that could not run: status ``error``, ``why`` in a sentence (the facts'
+    ``reason`` and the remedy) and the kind of failure (the result's ``reason``; for an exception,
+    :func:`adprep.errors.reason_of`)."""
+    return CheckResult(
+        check_id, Status.ERROR, title, {"reason": why}, remedy=why, target=target, reason=reason
+    )
+
+
+#: Tracebacks of bugs caught in one area go here (shown on stderr with ``--debug``), never into a report.
+log = logging.getLogger("adprep")
+
+
+def area_failed(check_id: str, what: str, exc: Exception, *, target: str | None = None) -> CheckResult:
+    """The error result ``check_id`` (``dns.run``, ``ports.run``…: an area as a whole, or one check) for
+    work that stopped on ``exc``, so that the other areas' results are kept. An exception adprep did not
+    expect is reason ``bug`` (exit status 4): only its type is reported, since its text may hold
+    anything; the traceback goes to the ``adprep`` logger (shown with ``--debug``)."""
+    reason = reason_of(exc)
+    if reason is ErrorReason.BUG:
+        log.debug("A bug in adprep stopped %s (%s)", what, check_id, exc_info=exc)
+        return CheckResult(
+            check_id,
+            Status.ERROR,
+            f"{what}: not run, adprep hit a bug ({type(exc).__name__})",
+            {"exception": type(exc).__name__},
+            remedy="This is a bug in adprep, not a finding: re-run with --debug for the traceback and report "
+            "it. The other checks' results are complete.",
+            target=target,
+            reason=reason,
+        )
+    why = exc.sentence() if isinstance(exc, AdprepError) else f"{type(exc).__name__}: {exc}"
+    return could_not_run(check_id, f"{what}: could not run", why, reason=reason, target=target)
+
+
+def run_area(
+    check_id: str, what: str, fn: Callable[[], list[CheckResult]], *, target: str | None = None
+) -> list[CheckResult]:
+    """``fn()``'s results, or one :func:`area_failed` result when it raises (bad input still raises)."""
+    try:
+        return fn()
+    except InputError:
+        raise
+    except Exception as e:
+        return [area_failed(check_id, what, e, target=target)]
+
+
+async def run_area_async(
+    check_id: str, what: str, work: Awaitable[list[CheckResult]], *, target: str | None = None
+) -> list[CheckResult]:
+    """:func:`run_area` for a coroutine."""
+    try:
+        return await work
+    except InputError:
+        raise
+    except Exception as e:
+        return [area_failed(check_id, what, e, target=target)]

@@ -13,7 +13,7 @@ from datetime import timedelta
 from adprep import requirements as req
 from adprep.ad.account_flags import AccountState, account_state, interval_to_timedelta
 from adprep.collect.account import ALWAYS_PRESENT_USER_ATTRIBUTES, AccountFacts, BindOutcome
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 from adprep.transport.kerberos import KerberosLogin
 
 #: A service account password that expires this soon is worth a warning.
@@ -61,6 +61,7 @@ def check_bind(facts: AccountFacts) -> CheckResult:
             remedy=_PLAIN_REFUSED
             + " Run again with --ldap-mode ldaps (or starttls) to check the credentials.",
             target=target,
+            reason=ErrorReason.TLS,
         )
     if not bind.connected:
         return CheckResult(
@@ -70,6 +71,7 @@ def check_bind(facts: AccountFacts) -> CheckResult:
             fact_map,
             remedy=" ".join(x for x in (bind.sentence, bind.hint) if x) or None,
             target=target,
+            reason=bind.error_reason or ErrorReason.UNREACHABLE,
         )
     sentence = bind.sentence or f"LDAP result {bind.code}"
     if bind.code == 49:
@@ -118,7 +120,8 @@ def check_state(facts: AccountFacts) -> CheckResult:
                            target=target)  # fmt: skip
     if facts.account.value is None:
         return CheckResult(cid, Status.ERROR, "Account state: could not be read", {"reason": facts.account.error},
-                           remedy=facts.account.error, target=target)  # fmt: skip
+                           remedy=facts.account.error, target=target,
+                           reason=facts.account.error_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     obj = facts.account.value
     state = _state(facts)
     fact_map = {
@@ -201,7 +204,8 @@ def check_create_computer(facts: AccountFacts) -> CheckResult:
         return _skip_unbound(cid, what, facts)
     if facts.container.value is None:
         return CheckResult(cid, Status.ERROR, f"{what}: could not be read", {"reason": facts.container.error},
-                           remedy=facts.container.error, target=facts.address)  # fmt: skip
+                           remedy=facts.container.error, target=facts.address,
+                           reason=facts.container.error_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     c = facts.container.value
     fact_map: dict[str, FactValue] = {"container": c.dn, "container_source": c.source, "exists": c.exists,
                                       "allowed_child_classes": len(c.child_classes)}  # fmt: skip
@@ -240,7 +244,8 @@ def check_read_users(facts: AccountFacts) -> CheckResult:
         return _skip_unbound(cid, what, facts)
     if facts.user_read.value is None:
         return CheckResult(cid, Status.ERROR, f"{what}: could not run", {"reason": facts.user_read.error},
-                           remedy=facts.user_read.error, target=facts.address)  # fmt: skip
+                           remedy=facts.user_read.error, target=facts.address,
+                           reason=facts.user_read.error_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     u = facts.user_read.value
     unproven = [
         a
@@ -288,7 +293,8 @@ def check_join_probe(facts: AccountFacts) -> CheckResult:
         return _skip_unbound(cid, "Join probe", facts)
     if facts.join_probe.value is None:
         return CheckResult(cid, Status.ERROR, "Join probe: could not run", {"reason": facts.join_probe.error},
-                           remedy=facts.join_probe.error, target=facts.address)  # fmt: skip
+                           remedy=facts.join_probe.error, target=facts.address,
+                           reason=facts.join_probe.error_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     p = facts.join_probe.value
     fact_map: dict[str, FactValue] = {"dn": p.dn, "created": p.created, "deleted": p.deleted,
                                       "create_code": p.create_code, "create_error": p.create_error,
@@ -361,7 +367,8 @@ def check_kerberos(login: KerberosLogin | None, facts: AccountFacts) -> CheckRes
                            result_facts, target=login.kdc)  # fmt: skip
     if login.error_code is None:
         return CheckResult(cid, Status.ERROR, f"Kerberos login as {login.principal}: could not ask {login.kdc}",
-                           result_facts, remedy=f"{login.problem}. Check TCP 88 to the DC.", target=login.kdc)  # fmt: skip
+                           result_facts, remedy=f"{login.problem}. Check TCP 88 to the DC.", target=login.kdc,
+                           reason=login.problem_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     meaning, remedy, adc = _KDC_MEANING.get(
         login.error_code,
         (f"the KDC answered {login.error_name}", "See the KDC's event log.", req.ADC_SERVICE_ACCOUNT),

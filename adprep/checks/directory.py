@@ -7,7 +7,7 @@ A fact that could not be read gives ``error`` with the reason, never a pass or a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from adprep import requirements as req
 from adprep.ad.functional_level import describe_level, meets_minimum
@@ -19,12 +19,14 @@ from adprep.collect.directory import (
     PreauthUsers,
     RootDse,
 )
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 _LEVEL_ATTRIBUTE = {"forest": "forestFunctionality", "domain": "domainFunctionality"}
 
 
-def _error(cid: str, title: str, reason: str | None, target: str) -> CheckResult:
+def _error(cid: str, title: str, observed: Observed[Any], target: str, why: str | None = None) -> CheckResult:
+    """An ``error`` result for a fact that could not be read (``why`` overrides its sentence)."""
+    reason = why or observed.error
     return CheckResult(
         cid,
         Status.ERROR,
@@ -32,6 +34,7 @@ def _error(cid: str, title: str, reason: str | None, target: str) -> CheckResult
         {"reason": reason or "not read"},
         remedy=f"{reason or 'The fact could not be read.'} Fix that and run the check again.",
         target=target,
+        reason=observed.error_reason or ErrorReason.UNREACHABLE,
     )
 
 
@@ -41,8 +44,11 @@ def check_functional_level(kind: Literal["forest", "domain"], facts: DirectoryFa
     dse = facts.root_dse.value
     level = None if dse is None else (dse.forest_level if kind == "forest" else dse.domain_level)
     if level is None:
-        reason = facts.root_dse.error or f"The rootDSE of {facts.address} has no {_LEVEL_ATTRIBUTE[kind]}."
-        return _error(cid, f"{kind.capitalize()} functional level: not known", reason, facts.address)
+        if facts.root_dse.error is None:  # read, but without the attribute
+            return _error(cid, f"{kind.capitalize()} functional level: not known",
+                          Observed.failed("", ErrorReason.MALFORMED), facts.address,
+                          f"The rootDSE of {facts.address} has no {_LEVEL_ATTRIBUTE[kind]}.")  # fmt: skip
+        return _error(cid, f"{kind.capitalize()} functional level: not known", facts.root_dse, facts.address)
     described = describe_level(level)
     fact_map: dict[str, FactValue] = {
         "level": level,
@@ -75,8 +81,10 @@ def check_time_skew(dc_address: str, facts: DirectoryFacts | Observed[RootDse]) 
     dse_o = facts.root_dse if isinstance(facts, DirectoryFacts) else facts
     dse = dse_o.value
     if dse is None or dse.current_time is None:
-        reason = dse_o.error or f"The rootDSE of {dc_address} has no readable currentTime."
-        return _error(cid, f"Clock of {dc_address}: not known", reason, dc_address)
+        if dse_o.error is None:  # read, but without a readable currentTime
+            return _error(cid, f"Clock of {dc_address}: not known", Observed.failed("", ErrorReason.MALFORMED),
+                          dc_address, f"The rootDSE of {dc_address} has no readable currentTime.")  # fmt: skip
+        return _error(cid, f"Clock of {dc_address}: not known", dse_o, dc_address)
     skew = (dse.current_time - dse.local_time).total_seconds()
     magnitude = abs(skew)
     fact_map: dict[str, FactValue] = {
@@ -129,7 +137,7 @@ def check_vlv_setting(facts: DirectoryFacts) -> CheckResult:
     cid = "directory.vlv.setting"
     other = facts.other_settings
     if other.value is None:
-        return _error(cid, "VLV setting (msDS-Other-Settings): not known", other.error, facts.address)
+        return _error(cid, "VLV setting (msDS-Other-Settings): not known", other, facts.address)
     culprit = vlv_disabled_by(other.value)
     fact_map: dict[str, FactValue] = {"msDS-Other-Settings": list(other.value)}
     if culprit is None:
@@ -157,7 +165,7 @@ def check_vlv_search(dc_address: str, probe: Observed[VlvProbe] | None) -> Check
         return CheckResult(cid, Status.SKIP, "VLV search: not tried (the service account did not bind)",
                            target=dc_address)  # fmt: skip
     if probe.value is None:
-        return _error(cid, "VLV search: could not run", probe.error, dc_address)
+        return _error(cid, "VLV search: could not run", probe, dc_address)
     p = probe.value
     fact_map: dict[str, FactValue] = {"entries": p.entries, "code": p.code}
     if p.response is not None:
@@ -196,7 +204,7 @@ def check_cn_index(facts: DirectoryFacts) -> CheckResult:
     cid = "directory.cn_index"
     count = facts.user_count
     if count.value is None:
-        return _error(cid, "CN index for large directories: user count not known", count.error, facts.address)
+        return _error(cid, "CN index for large directories: user count not known", count, facts.address)
     n = count.value
     shown = f"more than {req.VLV_LARGE_DIRECTORY_USERS:,}" if n.capped else f"{n.counted:,}"
     fact_map: dict[str, FactValue] = {"users": n.counted, "count_capped": n.capped,
@@ -206,7 +214,7 @@ def check_cn_index(facts: DirectoryFacts) -> CheckResult:
                            target=facts.address)  # fmt: skip
     flags = facts.cn_search_flags
     if flags.value is None:
-        return _error(cid, f"{shown} users: CN's searchFlags not known", flags.error, facts.address)
+        return _error(cid, f"{shown} users: CN's searchFlags not known", flags, facts.address)
     fact_map["cn_search_flags"] = flags.value
     if flags.value & req.SEARCH_FLAG_SUBTREE_INDEX:
         return CheckResult(cid, Status.PASS, f"{shown} users, and CN has a subtree index", fact_map,
@@ -246,7 +254,7 @@ def check_preauth_users(address: str, found: Observed[PreauthUsers]) -> CheckRes
     """:func:`check_preauth` from the accounts alone (as ``adprep fix`` reads them again)."""
     cid = "directory.preauth"
     if found.value is None:
-        return _error(cid, "Kerberos pre-authentication: not known", found.error, address)
+        return _error(cid, "Kerberos pre-authentication: not known", found, address)
     p = found.value
     fact_map: dict[str, FactValue] = {"accounts": list(p.names), "total": p.total}
     if p.total == 0:

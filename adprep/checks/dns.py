@@ -11,10 +11,16 @@ from dataclasses import dataclass
 
 from adprep import requirements as req
 from adprep.facts.dns import REQUIRED_SRV, SRV_QUERIES, DnsFacts, DnsView
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 _ANSWERED = ("answer", "nxdomain", "nodata", "servfail", "refused")
 _NAMES = {"ldap_tcp": "LDAP", "kerberos_tcp": "Kerberos"}
+#: A query that got no usable answer: "error" is a malformed reply (or this host's resolver unusable).
+_ERROR_REASONS = {
+    "timeout": ErrorReason.TIMEOUT,
+    "unreachable": ErrorReason.UNREACHABLE,
+    "error": ErrorReason.MALFORMED,
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ def _check_srv(domain: str, view: DnsView, key: str) -> CheckResult:
                            target=ip)  # fmt: skip
     if a.outcome in ("timeout", "unreachable", "error"):
         return CheckResult(cid, Status.ERROR, f"{qname} SRV from {ip} over {p}: {a.outcome}", facts,
-                           remedy=a.detail, target=ip)  # fmt: skip
+                           remedy=a.detail, target=ip, reason=_ERROR_REASONS[a.outcome])  # fmt: skip
     if key in REQUIRED_SRV:
         adc = (req.ADC_SRV_LDAP_MISSING if key == "ldap_tcp" else req.ADC_SRV_KERBEROS_MISSING).format(ip=ip)
         return CheckResult(

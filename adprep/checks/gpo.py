@@ -54,7 +54,7 @@ from adprep.ad.gplink import parse_gplink
 from adprep.collect.gpo import LinkContainer
 from adprep.errors import InputError, WireFormatError
 from adprep.gpo.registry_pol import DELETE_PREFIX, DELETE_VALUES, PolEntry
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 #: MS-GPOL 2.2.2 flags: the computer half of the GPO is disabled.
 GPO_MACHINE_DISABLED = 0x2
@@ -106,6 +106,8 @@ class ScannedGpo:
     """False: a link points at a GPO that is not in LDAP."""
     error: str | None = None
     """Why the GPO could not be read (SYSVOL unreachable, a malformed file)."""
+    error_reason: ErrorReason | None = None
+    """With ``error``: its kind (the ``reason`` of the ``unreadable`` result)."""
 
 
 @dataclass(frozen=True)
@@ -445,6 +447,7 @@ def check_gpo_scan(facts: ScopeFacts) -> list[CheckResult]:
                     id=f"gpo.scan.{gpo.guid}.unreadable", status=Status.ERROR,
                     title=f"GPO {_label(gpo)} could not be read: {gpo.error}", facts=base_facts,
                     target=facts.ou_dn, remedy="Check SYSVOL access for the account adprep uses, then run again.",
+                    reason=gpo.error_reason or ErrorReason.UNREACHABLE,
                 )
             )  # fmt: skip
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 
 def vantage_check_id(label: str, what: str) -> str:
@@ -30,6 +30,7 @@ def tag_result(result: CheckResult, label: str, *, suffix: bool) -> CheckResult:
         adc_error=result.adc_error,
         target=result.target,
         vantage=label,
+        reason=result.reason,
     )
 
 
@@ -106,6 +107,7 @@ def check_paths(
                 remedy=worst.remedy,
                 adc_error=worst.adc_error,
                 target=sample.target,
+                reason=worst.reason,
             )
         )
     compared = sum(1 for g in groups.values() if len(g) > 1)
@@ -146,7 +148,8 @@ def check_subnet(
     facts: dict[str, FactValue] = {"subnet": str(subnet), "source_addresses": dict(sources)}
     if not used:
         return CheckResult(cid, Status.ERROR, f"{label}: no source address was seen, so its subnet is unproven",
-                           facts, remedy="Check the vantage's other results: its probes did not run.")  # fmt: skip
+                           facts, remedy="Check the vantage's other results: its probes did not run.",
+                           reason=ErrorReason.UNREACHABLE)  # fmt: skip
     outside = [a for a in used if ipaddress.ip_address(a) not in subnet]
     if outside:
         return CheckResult(
@@ -157,6 +160,8 @@ def check_subnet(
             facts,
             remedy=f"Run the relay on an instance inside {subnet} (one of AD Connector's subnets), or correct "
             "the vantage's subnet.",
+            # The subnet's path could not be reached through this vantage: the run could not test it.
+            reason=ErrorReason.UNREACHABLE,
         )
     return CheckResult(
         cid, Status.PASS, f"{label}'s probes left from {', '.join(used)}, inside {subnet}", facts

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from adprep import requirements as req
+from adprep.errors import reason_for_errno
 from adprep.facts.ports import IcmpEcho, RpcFact, TcpProbe, UdpProbeFact
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "error": "error"}
 
@@ -15,6 +16,17 @@ _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "err
 def port_check_id(proto: str, address: str, port: int) -> str:
     """Stable id: ``ports.<proto>.<address>.<port>``."""
     return f"ports.{proto}.{address}.{port}"
+
+
+def _epm_reason(error: str | None) -> ErrorReason:
+    """Why the endpoint mapper gave no port: it was not asked in time, or not reached."""
+    return ErrorReason.TIMEOUT if "timed out" in (error or "").lower() else ErrorReason.UNREACHABLE
+
+
+def _errno_in(detail: str | None) -> str | None:
+    """The ``E…`` errno name a probe's detail names (``EPERM: Operation not permitted``), if any."""
+    word = (detail or "").split(":", 1)[0].strip()
+    return word if word.startswith("E") and word.isupper() else None
 
 
 def _advisory_note(source: str | None) -> str:
@@ -60,6 +72,7 @@ def check_tcp_port(probe: TcpProbe, *, advisory: bool = False, source: str | Non
             remedy=f"This host could not send to {probe.address} ({probe.errno_name}): check its routes, or run "
             "adprep from a host that can reach the domain controller.",
             target=probe.address,
+            reason=reason_for_errno(probe.errno_name),
         )
     status = Status.WARN if advisory else Status.FAIL
     if advisory:
@@ -124,7 +137,8 @@ def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False, source: str | 
     else:
         facts["verdict"] = "error"
         return CheckResult(cid, Status.ERROR, f"UDP {port} ({service}) on {address}: error ({ex.errno_name})", facts,
-                           remedy=f"This host could not send to {address} ({ex.errno_name}).", target=address)  # fmt: skip
+                           remedy=f"This host could not send to {address} ({ex.errno_name}).", target=address,
+                           reason=reason_for_errno(ex.errno_name))  # fmt: skip
     if advisory:
         remedy += _advisory_note(source)
         adc = None
@@ -141,7 +155,8 @@ def check_rpc_interface(fact: RpcFact) -> CheckResult:
         status = Status.WARN if m.error == "not registered" else Status.ERROR
         return CheckResult(cid, status, f"RPC {m.interface} on {fact.address}: {m.error}", facts,
                            remedy="The endpoint mapper did not give a TCP port for this interface; WorkSpaces domain "
-                           "join and logon use it.", target=fact.address)  # fmt: skip
+                           "join and logon use it.", target=fact.address,
+                           reason=_epm_reason(m.error) if status is Status.ERROR else None)  # fmt: skip
     assert fact.probe is not None
     verdict = _TCP_VERDICT[fact.probe.outcome]
     facts.update(verdict=verdict, elapsed_ms=fact.probe.elapsed_ms)
@@ -194,7 +209,7 @@ def check_icmp_echo(echo: IcmpEcho) -> CheckResult:
         facts["verdict"] = "error"
         return CheckResult(cid, Status.ERROR, f"ICMP echo to {address}: could not send ({echo.detail})", facts,
                            remedy=f"This host could not send an ICMP echo to {address} ({echo.detail}).",
-                           target=address)  # fmt: skip
+                           target=address, reason=reason_for_errno(_errno_in(echo.detail)))  # fmt: skip
     if echo.outcome == "unreachable":
         facts["verdict"] = "closed"
         title = f"ICMP echo to {address}: {echo.detail}"

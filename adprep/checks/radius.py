@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adprep import requirements as req
+from adprep.errors import reason_for_errno
 from adprep.facts.radius import RadiusProbe
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 from adprep.secret import Secret
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -287,8 +288,10 @@ def check_probe(probe: RadiusProbe) -> CheckResult:
         facts["mschap2_server_proof"] = probe.mschap2_server_proof
     cid = probe_check_id(x.server)
 
-    def result(status: Status, title: str, remedy: str | None = None) -> CheckResult:
-        return CheckResult(cid, status, title, facts, remedy=remedy, target=x.server)
+    def result(
+        status: Status, title: str, remedy: str | None = None, reason: ErrorReason | None = None
+    ) -> CheckResult:
+        return CheckResult(cid, status, title, facts, remedy=remedy, target=x.server, reason=reason)
 
     said = f" (server said: {'; '.join(probe.reply_messages)})" if probe.reply_messages else ""
     if x.outcome == "reject":
@@ -358,11 +361,13 @@ def check_probe(probe: RadiusProbe) -> CheckResult:
             Status.ERROR,
             f"{x.server} does not resolve from this host ({x.errno_name})",
             "Check the name, or probe its IP address; AD Connector resolves it through the VPC's DNS.",
+            ErrorReason.UNREACHABLE,
         )
     return result(
         Status.ERROR,
         f"{where}: this host could not send the request ({x.errno_name})",
         "Check this host's routes and --source address, or run adprep from a host that can reach the server.",
+        reason_for_errno(x.errno_name),
     )
 
 

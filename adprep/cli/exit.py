@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from adprep.model import Report, Status
+from adprep.model import CheckResult, ErrorReason, Report, Status
 
 
 class ExitStatus(enum.IntEnum):
@@ -18,15 +18,23 @@ class ExitStatus(enum.IntEnum):
     ERROR = 3
     """At least one check could not run (and none failed)."""
     BUG = 4
-    """adprep itself hit an unexpected error: a bug (traceback with --debug)."""
+    """adprep itself hit an unexpected error: a bug (traceback with --debug). In a report, a result with
+    reason ``bug`` (an area that stopped on one, its other results kept); takes precedence over all."""
     DRIFT = 5
     """With ``--baseline``: something regressed since the baseline (a check that did not fail then fails
     now, or a domain controller vanished). Takes precedence over FAILED and ERROR: a scheduler can tell
     "broken as before" (1) from "newly broken" (5)."""
 
 
+def _has_bug(results: Iterable[CheckResult]) -> bool:
+    return any(r.status is Status.ERROR and r.reason is ErrorReason.BUG for r in results)
+
+
 def exit_status_for(report: Report) -> ExitStatus:
+    """The exit status a report implies: a bug (4), drift (5), a failure (1), an error (3), else 0."""
     statuses = {r.status for r in report.results}
+    if _has_bug(report.results):
+        return ExitStatus.BUG
     if any(r.category == "drift" and r.status is Status.FAIL for r in report.results):
         return ExitStatus.DRIFT
     if Status.FAIL in statuses:

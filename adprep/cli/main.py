@@ -4,6 +4,7 @@ and the one place where exceptions become exit statuses."""
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import traceback
 from typing import Any
@@ -99,6 +100,14 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every outcome into an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    logger = logging.getLogger("adprep")
+    if debug and not any(h.name == "adprep-debug" for h in logger.handlers):
+        # Tracebacks of the bugs an area turned into a result (adprep.runner.area_failed).
+        handler = logging.StreamHandler()  # stderr
+        handler.name = "adprep-debug"
+        handler.setFormatter(logging.Formatter("adprep: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
     except click.exceptions.Abort:
@@ -116,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"adprep: error: {_one_line(e.sentence())}", err=True)
         return ExitStatus.USAGE
     except AdprepError as e:
+        if debug:  # the chained causes (raise ... from e): what the library or the peer said
+            traceback.print_exc()
         click.echo(f"adprep: could not run: {_one_line(e.sentence())}", err=True)
         return ExitStatus.ERROR
     except KeyboardInterrupt:

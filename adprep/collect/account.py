@@ -29,7 +29,8 @@ from typing import Literal, TypeVar
 from adprep.ad.dn import escape_filter_value
 from adprep.ad.ldap_errors import explain_ldap_error
 from adprep.collect.directory import USER_FILTER, Observed
-from adprep.errors import LdapError, TransportError
+from adprep.errors import LdapError, TransportError, reason_of
+from adprep.model import ErrorReason
 from adprep.requirements import USER_READ_ATTRIBUTES
 from adprep.transport.ldap import LdapMode, LdapSession, VlvResponse, connect
 from adprep.transport.ldap_settings import DirectorySettings
@@ -81,6 +82,8 @@ class BindOutcome:
     hint: str | None = None
     strong_auth_required: bool = False
     """A plain-LDAP simple bind refused because the DC wants TLS or signing (not a credential verdict)."""
+    error_reason: ErrorReason | None = None
+    """When not ``connected``: why (unreachable, timeout, tls)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,8 @@ def bind_outcome(error: TransportError | None, *, mode: LdapMode, bind_name: str
     if code is None:
         # No LDAP result: TCP, TLS or StartTLS failed; the DC never judged the credentials.
         return BindOutcome(
-            False, mode, bind_name, connected=False, sentence=error.message, hint=error.hint
+            False, mode, bind_name, connected=False, sentence=error.message, hint=error.hint,
+            error_reason=reason_of(error),
         )  # fmt: skip
     explained = explain_ldap_error(code, diagnostic)
     strong = mode == "plain" and (
@@ -395,9 +399,9 @@ def collect_service_account(
         try:
             admin = admin_session_factory()
         except TransportError as e:
-            reason = f"The administrator session failed: {e.sentence()}"
-            return AccountFacts(settings.dc, outcome, now, account=Observed.failed(reason),
-                                policy=Observed.failed(reason), join_probe_requested=join_probe)  # fmt: skip
+            reason, kind = f"The administrator session failed: {e.sentence()}", reason_of(e)
+            return AccountFacts(settings.dc, outcome, now, account=Observed.failed(reason, kind),
+                                policy=Observed.failed(reason, kind), join_probe_requested=join_probe)  # fmt: skip
         with admin:
             account = Observed.attempt(
                 "The account", lambda: read_account_object(admin, settings, read_by="admin")
@@ -424,9 +428,15 @@ def collect_service_account(
         probe_o: Observed[JoinProbe] | None = None
         if join_probe:
             if container_o.value is None:
-                probe_o = Observed.failed(container_o.error or "The target container is not known")
+                probe_o = Observed.failed(
+                    container_o.error or "The target container is not known",
+                    container_o.error_reason or ErrorReason.UNREACHABLE,
+                )
             elif not container_o.value.exists:
-                probe_o = Observed.failed(f"The container {container_o.value.dn} does not exist")
+                # account.rights.create_computer fails for it; the probe has nowhere to create its object.
+                probe_o = Observed.failed(
+                    f"The container {container_o.value.dn} does not exist", ErrorReason.NOT_SUPPORTED
+                )
             else:
                 container_dn = container_o.value.dn
                 probe_o = Observed.attempt("The join probe", lambda: run_join_probe(bound, container_dn))

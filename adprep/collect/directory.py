@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
-from adprep.errors import TransportError
+from adprep.errors import TransportError, reason_of
+from adprep.model import ErrorReason
 from adprep.requirements import VLV_LARGE_DIRECTORY_USERS
 from adprep.transport.ldap import Entry, LdapSession, LdapTarget, read_root_dse
 
@@ -38,10 +39,12 @@ class Observed(Generic[T]):
 
     value: T | None = None
     error: str | None = None
+    error_reason: ErrorReason | None = None
+    """With ``error``: the kind of failure (the ``reason`` of the check's ``error`` result)."""
 
     @classmethod
-    def failed(cls, reason: str) -> Observed[T]:
-        return cls(None, reason)
+    def failed(cls, reason: str, kind: ErrorReason = ErrorReason.UNREACHABLE) -> Observed[T]:
+        return cls(None, reason, kind)
 
     @staticmethod
     def attempt(what: str, read: Callable[[], U]) -> Observed[U]:
@@ -49,7 +52,7 @@ class Observed(Generic[T]):
         try:
             return Observed(read())
         except TransportError as e:
-            return Observed.failed(f"{what}: {e.sentence()}")
+            return Observed.failed(f"{what}: {e.sentence()}", reason_of(e))
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,9 @@ def collect_root_dse(target: LdapTarget) -> Observed[RootDse]:
     try:
         entry = read_root_dse(target)
     except TransportError as e:
-        return Observed.failed(f"The rootDSE of {target.address} could not be read: {e.sentence()}")
+        return Observed.failed(
+            f"The rootDSE of {target.address} could not be read: {e.sentence()}", reason_of(e)
+        )
     elapsed = time.monotonic() - started
     return Observed(
         root_dse_facts(entry, local_time=before + timedelta(seconds=elapsed / 2), round_trip_s=elapsed)
@@ -210,23 +215,25 @@ def collect_directory(
     config_nc = dse.value.config_nc if dse.value else None
     schema_nc = dse.value.schema_nc if dse.value else None
 
-    def unread(reason: str) -> DirectoryFacts:
+    def unread(reason: str, kind: ErrorReason) -> DirectoryFacts:
         return DirectoryFacts(
             address=target.address,
             root_dse=dse,
-            other_settings=Observed.failed(reason),
-            max_temp_table_size=Observed.failed(reason),
-            user_count=Observed.failed(reason),
-            cn_search_flags=Observed.failed(reason),
-            preauth=Observed.failed(reason),
+            other_settings=Observed.failed(reason, kind),
+            max_temp_table_size=Observed.failed(reason, kind),
+            user_count=Observed.failed(reason, kind),
+            cn_search_flags=Observed.failed(reason, kind),
+            preauth=Observed.failed(reason, kind),
         )
 
     if dse.value is None or not (default_nc and config_nc and schema_nc):
-        return unread(dse.error or f"The rootDSE of {target.address} names no naming contexts.")
+        if dse.error is not None:
+            return unread(dse.error, dse.error_reason or ErrorReason.UNREACHABLE)
+        return unread(f"The rootDSE of {target.address} names no naming contexts.", ErrorReason.MALFORMED)
     try:
         session = session_factory()
     except TransportError as e:
-        return unread(f"Not read: no bound session ({e.sentence()})")
+        return unread(f"Not read: no bound session ({e.sentence()})", reason_of(e))
 
     # MS-ADTS 3.1.1.3.4.7 (msDS-Other-Settings) and 3.1.1.3.4.6 (query policies) live here.
     directory_service = f"CN=Directory Service,CN=Windows NT,CN=Services,{config_nc}"

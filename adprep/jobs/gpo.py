@@ -39,14 +39,14 @@ from adprep.collect.gpo import (
     gpo_dn,
     sysvol_folder,
 )
-from adprep.errors import AdprepError, InputError, LdapError, WireFormatError
+from adprep.errors import AdprepError, InputError, LdapError, WireFormatError, reason_of
 from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
 from adprep.jobs.directory_session import open_session
 from adprep.jobs.ldap_apply import ldap_appliers
-from adprep.model import CheckResult, Report
+from adprep.model import CheckResult, ErrorReason, Report
 from adprep.prep.gpo import (
     AdmFile,
     GpoWanted,
@@ -316,11 +316,12 @@ def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str, base_
     if not is_descendant(dn, base_dn):
         # A site can link a GPO of another domain of the forest: its SYSVOL is on that domain's DCs.
         return ScannedGpo(dn=dn, guid=guid, display_name=None,
-                          error=f"it belongs to another domain ({dn}); adprep reads the GPOs of {base_dn} only")  # fmt: skip
+                          error=f"it belongs to another domain ({dn}); adprep reads the GPOs of {base_dn} only",
+                          error_reason=ErrorReason.NOT_SUPPORTED)  # fmt: skip
     try:
         gpo = collect_gpo(session, dn)
     except AdprepError as e:
-        return ScannedGpo(dn=dn, guid=guid, display_name=None, error=e.sentence())
+        return ScannedGpo(dn=dn, guid=guid, display_name=None, error=e.sentence(), error_reason=reason_of(e))
     if gpo is None:
         return ScannedGpo(dn=dn, guid=guid, display_name=None, exists=False)
     share, folder = _share_path(gpo, domain)
@@ -330,7 +331,7 @@ def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str, base_
         entries = parse_registry_pol(pol) if pol is not None else None
     except (AdprepError, WireFormatError) as e:
         return ScannedGpo(dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0,
-                          error=e.sentence())  # fmt: skip
+                          error=e.sentence(), error_reason=reason_of(e))  # fmt: skip
     return ScannedGpo(
         dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0, registry_pol=entries,
         security_template=_decode_inf(inf) if inf is not None else None,
@@ -369,7 +370,7 @@ def scan_gpos(
         scopes = site_scopes(chain, sites)
     except AdprepError as e:  # a missing OU included: preflight reports it, as it always did
         return [could_not_run("gpo.scan", f"The GPO links down to {what} could not be read", e.sentence(),
-                              target=what)]  # fmt: skip
+                              reason=reason_of(e), target=what)]  # fmt: skip
     gpos: dict[str, ScannedGpo] = {}
     for link in (*links, *(link for scope in scopes for link in scope.links)):
         key = link.gpo_dn.casefold()
@@ -390,7 +391,7 @@ def scan_gpos_with(settings: DirectorySettings, target_dn: str | None = None) ->
             raise
         what = target_dn or "the computers container"
         return [could_not_run("gpo.scan", f"The GPOs reaching {what} could not be scanned", e.sentence(),
-                              target=settings.dc)]  # fmt: skip
+                              reason=reason_of(e), target=settings.dc)]  # fmt: skip
 
 
 def run_gpo_scan(settings: DirectorySettings, ou: str | None, *, vantage: str | None = None) -> Report:

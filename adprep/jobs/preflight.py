@@ -39,7 +39,7 @@ from adprep.jobs.target_domain import (
 )
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
-from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.runner import build_report, could_not_run, make_vantage, now, run_area, run_area_async
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode
 from adprep.transport.tcp import probe_tcp
@@ -282,7 +282,9 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
     # The GPOs reaching the WorkSpaces' computers (the target OU, else the computers container), read
     # as the account once its bind has worked, so a wrong password costs no second bad-password count.
     if any(r.id == "account.bind" and r.status is Status.PASS for r in results):
-        results.extend(_gpo_results(settings, dc))
+        results.extend(
+            run_area("gpo.scan", "GPO scan", lambda: _gpo_results(settings, dc), target=dc.address)
+        )
     else:
         results.append(
             CheckResult(
@@ -325,14 +327,28 @@ async def _preflight_from(
     run: VantageRun, settings: PreflightSettings, on_stage: Callable[[str], None]
 ) -> list[CheckResult]:
     results: list[CheckResult] = list(settings.input_results)
-    radius_task = asyncio.create_task(radius_results(run, settings.radius)) if settings.radius else None
+    # Each area (DNS, ports, directory, RADIUS…) runs guarded: one that stops on an error or a bug becomes
+    # an error result for that area (``<area>.run``), and the others' results are kept.
+    radius_task = (
+        asyncio.create_task(
+            run_area_async("radius.run", "RADIUS MFA checks", radius_results(run, settings.radius))
+        )
+        if settings.radius
+        else None
+    )
     on_stage("DNS")
     found: list[DiscoveredDc] = []
-    for label, dns_facts in await run.each(
-        lambda net: collect_dns(net, settings.domain, settings.dns_ips, timeout=settings.timeout)
-    ):
-        results.extend(run.tag(label, check_dns(dns_facts)))
-        found.extend(discovered_dcs(dns_facts))
+
+    async def dns_area() -> list[CheckResult]:
+        out: list[CheckResult] = []
+        for label, dns_facts in await run.each(
+            lambda net: collect_dns(net, settings.domain, settings.dns_ips, timeout=settings.timeout)
+        ):
+            out.extend(run.tag(label, check_dns(dns_facts)))
+            found.extend(discovered_dcs(dns_facts))
+        return out
+
+    results.extend(await run_area_async("dns.run", "DNS/SRV checks", dns_area()))
     dcs = _dc_list(found, settings.extra_dcs)
     results.append(_dcs_result(dcs, settings))
     target_task = start_target_checks(run, settings, [d.address for d in dcs])  # --target-domain
@@ -364,31 +380,50 @@ async def _preflight_from(
     port_task = asyncio.create_task(run.each(lambda net: collect_port_facts(net, ports, mapper=mapper)))
     # The directory and service-account checks run from this host, whatever the vantages.
     first = await _first_ldap_dc(dcs, ldap_port, settings.timeout)
-    directory_task = asyncio.create_task(asyncio.to_thread(_directory_results, settings, first))
+    directory_task = asyncio.create_task(
+        asyncio.to_thread(
+            run_area,
+            "directory.run",
+            "Directory and service-account checks",
+            lambda: _directory_results(settings, first),
+        )
+    )
     ldap_open: set[str] = set()
-    local_ran = False
-    for label, port_facts in await port_task:
-        port_results = check_port_facts(ports, port_facts)
-        run.add_sources(label, port_facts.sources or {})
-        results.extend(run.tag(label, port_results))
-        results.extend(run.tag(label, check_client_sites(port_facts.udp, who=_who(run, label))))
-        opened = {
-            r.target
-            for r in port_results
-            if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
-        }
-        if not run.vantage(label).remote:
-            ldap_open |= {t for t in opened if t}
-            local_ran = True
-        elif not local_ran:
-            ldap_open |= {t for t in opened if t}
+
+    async def ports_area() -> list[CheckResult]:
+        out: list[CheckResult] = []
+        local_ran = False
+        for label, port_facts in await port_task:
+            port_results = check_port_facts(ports, port_facts)
+            run.add_sources(label, port_facts.sources or {})
+            out.extend(run.tag(label, port_results))
+            out.extend(run.tag(label, check_client_sites(port_facts.udp, who=_who(run, label))))
+            opened = {
+                r.target
+                for r in port_results
+                if r.id.endswith(".389") and ".tcp." in r.id and r.status is Status.PASS
+            }
+            if not run.vantage(label).remote:
+                ldap_open.update(t for t in opened if t)
+                local_ran = True
+            elif not local_ran:
+                ldap_open.update(t for t in opened if t)
+        return out
+
+    results.extend(await run_area_async("ports.run", "Port checks", ports_area()))
     results.append(check_port_scope(profile, rpc=ports.rpc))
     # Every other DC's clock too (the first DC's comes with the directory checks), read from the
     # DCs whose LDAP port answered, while the directory checks are still running.
     others = [d for d in dcs if first is None or d.address != first.address]
     skews = await asyncio.gather(
         *(
-            asyncio.to_thread(_time_skew, d, max(settings.timeout, 5.0))
+            asyncio.to_thread(
+                run_area,
+                f"directory.time_skew.{d.address}",
+                f"Clock of {d.address}",
+                lambda d=d: [_time_skew(d, max(settings.timeout, 5.0))],  # type: ignore[misc]
+                target=d.address,
+            )
             for d in others
             if d.address in ldap_open
         )
@@ -396,7 +431,7 @@ async def _preflight_from(
     results.extend(await directory_task)
     account_dc = (first.address, first.host) if first else None
     results.extend(await finish_target_checks(target_task, settings, account_dc, results))  # --target-domain
-    results.extend(skews)
+    results.extend(r for skew in skews for r in skew)
     results.extend(
         CheckResult(
             f"directory.time_skew.{d.address}",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from adprep.checks.users import check_users
 from adprep.collect.users import UsersScope, collect_users
-from adprep.errors import AdprepError, InputError
+from adprep.errors import AdprepError, InputError, reason_of
 from adprep.jobs.delegate import container_dn
 from adprep.jobs.directory_session import open_session
 from adprep.model import Report
@@ -86,7 +86,7 @@ def run_users_check(
         if isinstance(e, InputError):
             raise
         results = [could_not_run("users.scope", f"{_where(scope)} could not be checked".capitalize(),
-                                 e.sentence(), target=directory.dc)]  # fmt: skip
+                                 e.sentence(), reason=reason_of(e), target=directory.dc)]  # fmt: skip
     return build_report(
         "users check", started_at=started, targets=(directory.dc,), results=results,
         vantage=make_vantage(vantage, {}),

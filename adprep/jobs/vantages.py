@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from adprep.checks.paths import check_paths, check_subnet, tag_result, vantage_check_id
+from adprep.errors import reason_of
 from adprep.model import CheckResult, Status, Vantage
 from adprep.transport.network import LOCAL, LocalNetwork, Network
 from adprep.transport.vantages import OpenedVantage, RelayOptions, open_vantages
@@ -77,6 +78,7 @@ class VantageRun:
                         f"{label}: no probes ran from {v.spec.via}: {v.error.message}",
                         {"via": v.spec.via, "reason": v.error.reason},
                         remedy=v.error.hint or v.error.message,
+                        reason=reason_of(v.error),
                     )
                 )
                 continue

@@ -44,6 +44,7 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
                 "facts": dict(r.facts),
                 "remedy": r.remedy,
                 "adc_error": r.adc_error,
+                **({"reason": r.reason.value} if r.reason is not None else {}),
                 **({"vantage": r.vantage} if r.vantage is not None else {}),
             }
             for r in report.results

@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from adprep.errors import reason_of
+from adprep.model import ErrorReason
 from adprep.secret import Secret
 
 #: RFC 4120 section 7.5.9 error codes a login can meet, with what they mean for the account.
@@ -40,6 +42,8 @@ class KerberosLogin:
     error_name: str | None = None
     problem: str | None = None
     """Why no exchange happened (unreachable KDC, timeout), when it did not."""
+    problem_reason: ErrorReason | None = None
+    """With ``problem``: its kind (the ``reason`` of the check's ``error`` result)."""
 
 
 def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout: float) -> KerberosLogin:
@@ -54,7 +58,8 @@ def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout
         with socket.create_connection((kdc, 88), timeout=timeout):
             pass
     except OSError as e:
-        return KerberosLogin(kdc, principal, False, elapsed(), problem=f"TCP 88 on {kdc} did not accept: {e}")
+        return KerberosLogin(kdc, principal, False, elapsed(), problem=f"TCP 88 on {kdc} did not accept: {e}",
+                             problem_reason=reason_of(e))  # fmt: skip
 
     outcome: list[KerberosLogin] = []
 
@@ -89,6 +94,7 @@ def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout
     worker.join(timeout)
     if not outcome:
         return KerberosLogin(
-            kdc, principal, False, elapsed(), problem=f"no answer from the KDC within {timeout:g} s"
-        )
+            kdc, principal, False, elapsed(), problem=f"no answer from the KDC within {timeout:g} s",
+            problem_reason=ErrorReason.TIMEOUT,
+        )  # fmt: skip
     return outcome[0]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adprep.errors import LdapConnectionLost, LdapError, TransportError
+from adprep.model import ErrorReason
 from adprep.secret import Secret
 
 LdapMode = Literal["ldaps", "starttls", "plain"]
@@ -99,6 +100,7 @@ def _as_error(
             hint="Check that the domain controller is running and reachable, then run the same command "
             "again: it finishes what was started",
             diagnostic=message,
+            error_reason=ErrorReason.TIMEOUT if "Timeout" in type(exc).__name__ else None,
         )
     sentence, hint = _explain(code, message, str(description or message))
     return LdapError(
@@ -191,7 +193,7 @@ class LdapSession:
         except LDAPNoSuchObjectResult:
             return
         except LDAPException as e:
-            raise _as_error(e, doing=f"Searching {base}", peer=self._peer) from None
+            raise _as_error(e, doing=f"Searching {base}", peer=self._peer) from e
 
     def get(
         self, dn: str, attributes: Sequence[str] = ("*",), *, sd_flags: int | None = None
@@ -238,7 +240,7 @@ class LdapSession:
                 controls=controls,
             )
         except LDAPException as e:
-            raise _as_error(e, doing=f"VLV search of {base}", peer=self._peer) from None
+            raise _as_error(e, doing=f"VLV search of {base}", peer=self._peer) from e
         entries = tuple(
             Entry(
                 dn=item["dn"],
@@ -259,7 +261,7 @@ class LdapSession:
         try:
             ok = call()
         except LDAPException as e:
-            raise _as_error(e, doing=f"{op} {dn}", peer=self._peer) from None
+            raise _as_error(e, doing=f"{op} {dn}", peer=self._peer) from e
         if not ok:
             r = self._conn.result
             raise _as_error(_ResultError(r), doing=f"{op} {dn}")
@@ -449,7 +451,8 @@ def decode_vlv_response(value: bytes) -> VlvResponse:
         raise LdapError(
             f"The DC sent a VLV response control adprep cannot decode ({e})",
             hint="This is likely a bug in adprep; please report it with the DC's version.",
-        ) from None
+            error_reason=ErrorReason.MALFORMED,
+        ) from e
     return VlvResponse(
         target_position=int(decoded["targetPosition"]),
         content_count=int(decoded["contentCount"]),
@@ -524,19 +527,25 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
                 hint=f"Pass --dc-name {names[0]} (the DC's host name as the certificate has it)."
                 if names
                 else "Pass --dc-name with the DC's host name as its certificate has it.",
-            ) from None
+                error_reason=ErrorReason.TLS,
+            ) from e
         if "certificate" in text.lower() or "ssl" in text.lower():
             raise LdapError(
                 f"The TLS certificate of {where} could not be verified ({_short(text)})",
                 hint="Pass --ca-file with the CA that signed the DC's certificate, or fix the certificate.",
-            ) from None
+                error_reason=ErrorReason.TLS,
+            ) from e
         raise TransportError(
-            f"Cannot connect to LDAP at {where}: {_short(text)}", hint="Check TCP reachability."
-        ) from None
+            f"Cannot connect to LDAP at {where}: {_short(text)}",
+            hint="Check TCP reachability.",
+            error_reason=ErrorReason.TIMEOUT if "timed out" in text.lower() else ErrorReason.UNREACHABLE,
+        ) from e
     except LDAPStartTLSError as e:
         raise LdapError(
-            f"StartTLS with {where} failed: {_short(str(e))}", hint="Use LDAPS (636) or fix TLS."
-        ) from None
+            f"StartTLS with {where} failed: {_short(str(e))}",
+            hint="Use LDAPS (636) or fix TLS.",
+            error_reason=ErrorReason.TLS,
+        ) from e
     except LDAPException as e:
         raise _as_error(e, doing=f"Binding to {where} as {user or 'anonymous'}", secret=password) from None
     return LdapSession(conn, target, user)

@@ -100,13 +100,14 @@ def _as_error(exc: Exception, *, doing: str, in_session: bool = True) -> SmbErro
     code = _status(exc)
     if code is not None and code in _HINTS:
         sentence, hint = _HINTS[code]
-        return SmbError(f"{doing} failed: {sentence} (NTSTATUS 0x{code:08X})", hint=hint)
+        return SmbError(f"{doing} failed: {sentence} (NTSTATUS 0x{code:08X})", hint=hint, status=code)
     if code is not None and code in _NOT_FOUND:
-        return SmbError(f"{doing} failed: the path does not exist (NTSTATUS 0x{code:08X})")
+        return SmbError(f"{doing} failed: the path does not exist (NTSTATUS 0x{code:08X})", status=code)
     if code is not None:
         return SmbError(
-            f"{doing} failed with NTSTATUS 0x{code:08X}", hint="Look the status up in MS-ERREF 2.3.1."
-        )
+            f"{doing} failed with NTSTATUS 0x{code:08X}", hint="Look the status up in MS-ERREF 2.3.1.",
+            status=code,
+        )  # fmt: skip
     text = " ".join(str(exc).split())[:300] or type(exc).__name__
     from impacket.smbconnection import SessionError
 

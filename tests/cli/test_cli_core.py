@@ -15,7 +15,7 @@ import pytest
 
 from adprep.cli.exit import ExitStatus, exit_status_for
 from adprep.cli.main import main
-from adprep.model import CheckResult, Report, Status, Vantage
+from adprep.model import CheckResult, ErrorReason, Report, Status, Vantage
 from adprep.render.json import render_json
 from adprep.render.junit import render_junit
 from adprep.render.table import render_table
@@ -42,7 +42,8 @@ def sample_report() -> Report:
                         adc_error="DNS unavailable (TCP port 53) for IP: 10.0.0.10", target="10.0.0.10"),
             CheckResult("ports.tcp.10.0.0.10.9389", Status.WARN, "TCP 9389 on 10.0.0.10: closed", {}, remedy="Optional."),
             CheckResult("ports.udp.10.0.0.10.138", Status.SKIP, "UDP 138: unverifiable", {}),
-            CheckResult("ports.tcp.10.0.0.10.88", Status.ERROR, "TCP 88: error", {"errno": "ENETUNREACH"}, remedy="Route."),
+            CheckResult("ports.tcp.10.0.0.10.88", Status.ERROR, "TCP 88: error", {"errno": "ENETUNREACH"}, remedy="Route.",
+                        reason=ErrorReason.UNREACHABLE),
         ),
     )  # fmt: skip
 

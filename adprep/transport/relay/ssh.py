@@ -81,9 +81,9 @@ class SshChannel(RelayChannel):
                 # Its own session: Ctrl-C reaches adprep, which then closes the relays in order.
                 start_new_session=True,
             )
-        except FileNotFoundError:
+        except FileNotFoundError as e:
             raise VantageError("The OpenSSH client (ssh) is not installed on this host", reason="failed",
-                               hint="Install it (Debian: apt-get install openssh-client).") from None  # fmt: skip
+                               hint="Install it (Debian: apt-get install openssh-client).") from e  # fmt: skip
         assert self._proc.stdin and self._proc.stdout and self._proc.stderr
         self._stderr_task = asyncio.create_task(self._drain_stderr(self._proc.stderr))
         source = base64.b64encode(AGENT.read_bytes()) + b"\n"
@@ -95,11 +95,11 @@ class SshChannel(RelayChannel):
         try:
             async with asyncio.timeout(self._connect_timeout + 20):
                 line = await self._proc.stdout.readline()
-        except TimeoutError:
+        except TimeoutError as e:
             await self.close()
             raise VantageError(f"{self.via} did not start adprep's relay within {self._connect_timeout + 20:g} s",
                                reason="unreachable",
-                               hint="Check that you can run 'ssh HOST python3 -V' by hand.") from None  # fmt: skip
+                               hint="Check that you can run 'ssh HOST python3 -V' by hand.") from e  # fmt: skip
         if not line:
             code = await self._proc.wait()
             if self._stderr_task is not None:
