@@ -9,7 +9,7 @@ Messages never contain secrets: callers pass descriptions, never passwords.
 from __future__ import annotations
 
 import errno as _errno
-import ssl
+import sys
 
 from adprep.model import ErrorReason
 
@@ -198,7 +198,9 @@ def reason_of(exc: BaseException) -> ErrorReason:
     error, and ``bug`` for any other exception (adprep did not expect it)."""
     if isinstance(exc, AdprepError):
         return exc.error_reason or ErrorReason.NOT_SUPPORTED
-    if isinstance(exc, ssl.SSLError):
+    # ssl costs start-up time (it loads OpenSSL); an exception can be an SSLError only once it is loaded.
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         return ErrorReason.TLS
     if isinstance(exc, TimeoutError):
         return ErrorReason.TIMEOUT
