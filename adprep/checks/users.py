@@ -27,55 +27,16 @@ Ids: ``users.scope`` (what was checked), ``users.mail``, ``users.must_change_pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
 from adprep.ad.account_flags import AccountState, account_state
 from adprep.ad.names import workspaces_user_name_problem
+from adprep.facts.users import PROBLEMS, PasswordPolicy, Problem, UserFacts, UsersFacts
 from adprep.model import CheckResult, FactValue, Status
 
 #: Names shown in a result's title; the facts list every one.
 TITLE_NAMES_MAX = 10
-
-Problem = Literal["mail", "must_change_password", "disabled", "locked", "expired", "password_expired", "name"]
-#: Every problem kind, in the order the report lists them.
-PROBLEMS: tuple[Problem, ...] = (
-    "mail",
-    "must_change_password",
-    "disabled",
-    "locked",
-    "expired",
-    "password_expired",
-    "name",
-)
-
-ScopeKind = Literal["domain", "ou", "csv"]
-
-
-@dataclass(frozen=True)
-class UserFacts:
-    """One user as read: raw attribute values (absent time values are 0, as AD means them)."""
-
-    dn: str
-    sam: str
-    mail: str | None
-    user_account_control: int
-    pwd_last_set: int = 0
-    lockout_time: int = 0
-    account_expires: int = 0
-    computed_uac: int | None = None
-    """``msDS-User-Account-Control-Computed``, when the DC returned it (it accounts for
-    fine-grained password policies, which the domain-wide arithmetic cannot)."""
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The domain's ``maxPwdAge`` and ``lockoutDuration`` (``None``: never expires / until unlocked)."""
-
-    max_pwd_age: timedelta | None = None
-    lockout_duration: timedelta | None = None
 
 
 def _state(user: UserFacts, now: datetime, policy: PasswordPolicy) -> AccountState:
@@ -126,28 +87,6 @@ class UsersTally:
 
     def sorted_names(self) -> dict[Problem, tuple[str, ...]]:
         return {p: tuple(sorted(n, key=str.casefold)) for p, n in self.names.items()}
-
-
-@dataclass(frozen=True)
-class UsersFacts:
-    """What ``users check`` saw, ready for the verdicts."""
-
-    scope: ScopeKind
-    base_dn: str
-    """The domain, or the OU searched."""
-    scanned: int
-    names: Mapping[Problem, tuple[str, ...]]
-    """Per problem, the sorted sAMAccountNames of the users that have it."""
-    name_reasons: Mapping[str, str] = field(default_factory=dict)
-    csv_path: str | None = None
-    not_found: tuple[str, ...] = ()
-    """With ``--csv``: names in the file that no user has."""
-    csv_rows: int = 0
-    duplicates: int = 0
-    """With ``--csv``: rows naming a user an earlier row named (looked up once)."""
-    elapsed_s: float = 0.0
-    target: str | None = None
-    """The DC asked."""
 
 
 def _listed(names: tuple[str, ...]) -> str:

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from adprep.ad.account_flags import interval_to_timedelta
 from adprep.ad.dn import escape_filter_value
-from adprep.checks.users import PasswordPolicy, ScopeKind, UserFacts, UsersFacts, UsersTally
+from adprep.checks.users import UsersTally
 from adprep.collect.account import read_domain_policy
 from adprep.collect.directory import USER_FILTER
+from adprep.facts.users import PasswordPolicy, ScopeKind, UserFacts, UsersFacts
 from adprep.prep.csv_users import NameDigests, name_digest, read_user_names
 from adprep.transport.ldap import Entry, LdapSession
 

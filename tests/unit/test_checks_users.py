@@ -11,17 +11,9 @@ import pytest
 
 from adprep.ad.account_flags import NEVER, UserAccountControl, datetime_to_filetime
 from adprep.ad.names import workspaces_user_name_problem
-from adprep.checks.users import (
-    PROBLEMS,
-    TITLE_NAMES_MAX,
-    PasswordPolicy,
-    UserFacts,
-    UsersFacts,
-    UsersTally,
-    check_users,
-    classify_user,
-)
+from adprep.checks.users import TITLE_NAMES_MAX, UsersTally, check_users, classify_user
 from adprep.errors import InputError
+from adprep.facts.users import PROBLEMS, PasswordPolicy, UserFacts, UsersFacts
 from adprep.model import Status
 from adprep.prep.csv_users import RowProblem, read_user_names
 
