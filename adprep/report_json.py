@@ -124,6 +124,7 @@ def report_from_dict(data: object, *, path: Path) -> Report:
         results=tuple(_result(r, path) for r in results),
         schema_version=version,
         vantages=tuple(_vantage(v, path) for v in vantages),
+        redacted=data.get("redacted") is True,
     )
 
 

@@ -1,12 +1,14 @@
-"""Input validation shared by commands: addresses, ports, timeouts. Each failure is one sentence
+"""Input validation shared by commands: addresses, ports, subnets, timeouts. Each failure is one sentence
 (:class:`adprep.errors.InputError`) raised before any network traffic."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from adprep.errors import InputError
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_port_list(text: str, *, option: str) -> tuple[int, ...]:
@@ -67,3 +69,25 @@ def check_concurrency(value: int) -> int:
     if not (1 <= value <= 4096):
         raise InputError(f"--concurrency {value} is out of range", hint="Give a number from 1 to 4096.")
     return value
+
+
+def parse_subnets(texts: Sequence[str]) -> tuple[Network, ...]:
+    """``--subnet`` values (repeatable, or comma-separated): networks in CIDR form with no host bits set."""
+    out: list[Network] = []
+    if isinstance(texts, str):  # a config file's `subnets = "10.1.1.0/24"`
+        texts = (texts,)
+    for part in (t.strip() for text in texts for t in str(text).split(",")):
+        if not part:
+            continue
+        try:
+            out.append(ipaddress.ip_network(part, strict=True))
+        except ValueError:
+            try:
+                loose = ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise InputError(
+                    f"--subnet {part!r} is not a network in CIDR form",
+                    hint="Give each AD Connector subnet as it is in the VPC, e.g. 10.1.1.0/24.",
+                ) from None
+            raise InputError(f"--subnet {part} has host bits set", hint=f"Did you mean {loose}?") from None
+    return tuple(dict.fromkeys(out))

@@ -3,15 +3,15 @@
 The CLDAP reply's ClientSiteName (``dcs.site.*``) says where one probing address maps, and only on a
 DC that answers "no site" for an address in no subnet: a Samba DC with a single site names that site
 for every address. What the forest holds under ``CN=Subnets`` is the fact that holds everywhere, so
-this check reads it (:mod:`adprep.prep.sites` for the matching rule).
+this check reads it (:mod:`adprep.ad.sites` for the matching rule).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from adprep.ad.sites import Network, SubnetObject, covering, site_name
 from adprep.model import CheckResult, FactValue, Status
-from adprep.prep.sites import Network, SubnetObject, covering, site_name
 
 
 def subnet_check_id(network: Network) -> str:

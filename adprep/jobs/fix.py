@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adprep.ad.delegation import preset as delegation_preset
 from adprep.ad.names import validate_domain_fqdn
+from adprep.ad.sites import DEFAULT_SITE, Network
 from adprep.checks.directory import check_preauth_users
 from adprep.checks.sites import check_subnet_sites
 from adprep.collect.dc_locator import find_dc, is_address
 from adprep.collect.directory import Observed, read_preauth_users
-from adprep.errors import InputError, TransportError
+from adprep.collect.sites import collect_site_names, collect_subnets, configuration_nc
+from adprep.errors import InputError, TransportError, reason_of
 from adprep.jobs.delegate import delegate_settings, plan_delegate
 from adprep.jobs.directory_session import DirectorySettings, open_session
 from adprep.jobs.ldap_apply import find_by_sam, ldap_appliers
@@ -39,13 +42,13 @@ from adprep.prep.manual import (
     vantage_subnets,
 )
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
-from adprep.prep.sites import DEFAULT_SITE, Network, SubnetObject, parse_subnet_name, plan_subnets, subnets_dn
+from adprep.prep.sites import plan_subnets
 from adprep.report_json import read_report
 from adprep.requirements import DELEGATION_GROUP
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode, LdapSession
 from adprep.transport.network import LocalNetwork
-from adprep.validate import parse_address
+from adprep.validate import parse_address, parse_subnets
 
 SERVICE_PASSWORD_ENV = "ADPREP_SERVICE_PASSWORD"
 _NO_WRITER = (
@@ -96,29 +99,6 @@ class FixSettings:
     ntp_server: str = DEFAULT_NTP_SERVER
 
 
-def parse_subnets(texts: Sequence[str]) -> tuple[Network, ...]:
-    """``--subnet`` values: networks in CIDR form with no host bits set."""
-    out: list[Network] = []
-    for text in texts:
-        for part in (t.strip() for t in text.split(",")):
-            if not part:
-                continue
-            try:
-                out.append(ipaddress.ip_network(part, strict=True))
-            except ValueError:
-                try:
-                    loose = ipaddress.ip_network(part, strict=False)
-                except ValueError:
-                    raise InputError(
-                        f"--subnet {part!r} is not a network in CIDR form",
-                        hint="Give each AD Connector subnet as it is in the VPC, e.g. 10.1.1.0/24.",
-                    ) from None
-                raise InputError(
-                    f"--subnet {part} has host bits set", hint=f"Did you mean {loose}?"
-                ) from None
-    return tuple(dict.fromkeys(out))
-
-
 def _check_dc(text: str) -> None:
     if is_address(text):
         parse_address(text, what="domain controller")
@@ -134,7 +114,7 @@ def _check_dc(text: str) -> None:
 
 
 def _check_sg(value: str, option: str) -> str:
-    if not value.startswith("sg-") or not value[3:].replace("-", "").isalnum():
+    if not re.fullmatch(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", value):
         raise InputError(
             f"{option} {value!r} is not a security group id", hint="Give it as sg-0123456789abcdef0."
         )
@@ -219,12 +199,8 @@ def fix_settings(
         group_container=group_container,
         write=write,
         join_probe=join_probe,
-        security_group=_check_sg(security_group, "--security-group")
-        if security_group
-        else ADC_SECURITY_GROUP,
-        dc_security_group=_check_sg(dc_security_group, "--dc-security-group")
-        if dc_security_group
-        else DC_SECURITY_GROUP,
+        security_group=checked[1],
+        dc_security_group=checked[2],
         ntp_server=ntp_server or DEFAULT_NTP_SERVER,
     )
 
@@ -238,6 +214,12 @@ def read_findings(
     """The preflight: run now with the settings' inputs, or read from the report file."""
     if settings.report is not None:
         report = read_report(settings.report)
+        if report.redacted:
+            raise InputError(
+                f"{settings.report} was written with --redact: its names and addresses are tokens that no "
+                "directory holds",
+                hint="Give the same report written without --redact (keep the redacted one for sharing).",
+            )
         if report.command != "preflight":
             raise InputError(
                 f"{settings.report} is a report of 'adprep {report.command}', not of 'adprep preflight'",
@@ -279,30 +261,12 @@ def admin_directory(settings: FixSettings, report: Report, domain: str | None) -
 # --- planning --------------------------------------------------------------------------------------
 
 
-def _config_nc(session: LdapSession, directory: DirectorySettings) -> str:
-    root = session.get("", ("configurationNamingContext",))
-    value = root.first("configurationNamingContext") if root is not None else None
-    return str(value) if value else f"CN=Configuration,{directory.base_dn}"
-
-
-def observe_subnets(session: LdapSession, config_nc: str) -> list[SubnetObject]:
-    out: list[SubnetObject] = []
-    for e in session.search(subnets_dn(config_nc), "(objectClass=subnet)", scope="one",
-                            attributes=("cn", "siteObject")):  # fmt: skip
-        network = parse_subnet_name(str(e.first("cn") or ""))
-        if network is not None:
-            site = e.first("siteObject")
-            out.append(SubnetObject(e.dn, network, str(site) if site else None))
-    return out
-
-
 def _site_exists(session: LdapSession, config_nc: str, site: str) -> None:
-    found = session.search(f"CN=Sites,{config_nc}", "(objectClass=site)", scope="one", attributes=("cn",))
-    names = [str(e.first("cn")) for e in found]
+    names = collect_site_names(session, config_nc)
     if site.casefold() not in {n.casefold() for n in names}:
         raise InputError(
             f"There is no AD site {site!r} in the forest",
-            hint=f"Name one of its sites with --site: {', '.join(sorted(names)) or 'none found'}.",
+            hint=f"Name one of its sites with --site: {', '.join(names) or 'none found'}.",
         )
 
 
@@ -322,7 +286,9 @@ def plan_fix(
     rights = fx.rights_failures(report)
     locked = fx.locked_out(report)
     preauth_result, preauth_names = fx.preauth_users(report)
-    subnets = tuple(dict.fromkeys([*settings.subnets, *vantage_subnets(report).values()]))
+    subnets = tuple(
+        dict.fromkeys([*settings.subnets, *vantage_subnets(report).values(), *fx.report_subnets(report)])
+    )
     wanted = {
         "delegation": bool(rights),
         "unlock": locked is not None,
@@ -407,16 +373,16 @@ def plan_fix(
     )  # fmt: skip
     steps, manual_left = manual_steps(report, options)
     extra.extend(manual_left)
-    # A remedy with nothing to write does not fix the failure the report shows: say so.
-    for remedy in remedies:
-        if not remedy.plan.changes:
-            for cid in remedy.addresses:
-                seen = before.get(cid)
-                if seen is not None and seen.status is Status.FAIL:
-                    extra.append(Leftover(cid, seen.status, seen.title,
-                                          f"What {remedy.id} writes is in place already: the report is older than the "
-                                          "change, or the check fails for another reason (see its remedy); run "
-                                          "adprep preflight again."))  # fmt: skip
+    # A failed check whose remedies all have nothing to write is not fixed by them: say so.
+    planned = {cid for r in remedies if r.plan.changes for cid in r.addresses}
+    idle = {cid: r.id for r in remedies if not r.plan.changes for cid in r.addresses}
+    for cid, remedy_id in idle.items():
+        seen = before.get(cid)
+        if cid not in planned and seen is not None and seen.status is Status.FAIL:
+            extra.append(Leftover(cid, seen.status, seen.title,
+                                  f"What {remedy_id} writes is in place already: the report is older than the "
+                                  "change, or the check fails for another reason (see its remedy); run "
+                                  "adprep preflight again."))  # fmt: skip
     return fx.FixPlan(
         source=source,
         remedies=tuple(remedies),
@@ -433,9 +399,9 @@ def _plan_subnets_with(
     report: Report,
     networks: Sequence[Network],
 ) -> tuple[fx.Remedy, list[CheckResult]]:
-    config_nc = _config_nc(session, directory)
+    config_nc = configuration_nc(session, directory.base_dn)
     _site_exists(session, config_nc, settings.site)
-    observed = observe_subnets(session, config_nc)
+    observed = collect_subnets(session, config_nc)
     checks = check_subnet_sites(networks, observed)
     labels = [label for label, net in vantage_subnets(report).items() if net in networks]
     cldap = fx.site_warnings(report, labels)
@@ -517,7 +483,7 @@ def recheck(
     networks = [ipaddress.ip_network(i.removeprefix("sites.subnet."), strict=False) for i in ids
                 if i.startswith("sites.subnet.")]  # fmt: skip
     if networks:
-        observed = observe_subnets(session, _config_nc(session, directory))
+        observed = collect_subnets(session, configuration_nc(session, directory.base_dn))
         after.update((c.id, c) for c in check_subnet_sites(networks, observed))
     for cid in ids:
         if cid.startswith("dcs.site."):
@@ -580,5 +546,5 @@ def run_fix(
         except TransportError as e:
             ids = {cid for r in fix.remedies for cid in r.addresses}
             after = {cid: CheckResult(cid, Status.ERROR, "Could not run again", {"reason": e.sentence()},
-                                      remedy=e.sentence()) for cid in ids}  # fmt: skip
+                                      remedy=e.sentence(), reason=reason_of(e)) for cid in ids}  # fmt: skip
     return fx.FixResult(fix, dry_run, applied, after)

@@ -24,6 +24,7 @@ from adprep.ad.names import check_password, validate_domain_fqdn, validate_servi
 from adprep.checks.account import check_without_account
 from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
 from adprep.checks.ports import check_client_sites, check_port_scope
+from adprep.checks.sites import check_subnet_sites, subnet_check_id
 from adprep.collect.dns import collect_dns
 from adprep.collect.ports import RpcMapper
 from adprep.errors import InputError
@@ -44,7 +45,7 @@ from adprep.secret import Secret
 from adprep.transport.ldap import LdapMode
 from adprep.transport.tcp import probe_tcp
 from adprep.transport.vantages import RelayOptions
-from adprep.validate import check_concurrency, check_timeout, parse_address
+from adprep.validate import check_concurrency, check_timeout, parse_address, parse_subnets
 from adprep.vantage import VantageSpec
 
 
@@ -75,6 +76,13 @@ class PreflightSettings:
     relay: RelayOptions = field(default_factory=RelayOptions)
     input_results: tuple[CheckResult, ...] = field(default=())
     """Warnings found while validating the inputs (e.g. a password the console would reject)."""
+    subnets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    """AD Connector's subnets (``--subnet``), checked against AD Sites and Services with the vantages'."""
+
+    @property
+    def adc_subnets(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``subnets`` and the vantages' ``?subnet=``, each once."""
+        return tuple(dict.fromkeys([*self.subnets, *(v.subnet for v in self.vantages if v.subnet)]))
 
 
 def validate_dns_ip(text: str) -> str:
@@ -120,6 +128,7 @@ def preflight_settings(
     radius: Any = None,
     vantages: Sequence[VantageSpec] = (),
     relay: RelayOptions | None = None,
+    subnets: Sequence[str] = (),
 ) -> PreflightSettings:
     """Check every input the way AWS's API does, and stricter where AWS accepts what then fails."""
     if not domain:
@@ -146,6 +155,7 @@ def preflight_settings(
         raise InputError(f"--ldap-mode {ldap_mode!r} is not known", hint="Use ldaps, starttls or plain.")
     extra = tuple(parse_address(d, what="domain controller") for d in extra_dcs)
     target = resolve_target_domain(fqdn, target_domain, target_ou)  # --target-domain, or a foreign --ou's
+    networks = parse_subnets(subnets)
     checked_timeout, checked_concurrency = check_timeout(timeout), check_concurrency(concurrency)
     notes: list[CheckResult] = []
     secret: Secret | None = None
@@ -173,6 +183,7 @@ def preflight_settings(
         input_results=tuple(notes),
         vantages=tuple(vantages),
         relay=relay or RelayOptions(concurrency=checked_concurrency),
+        subnets=networks,
     )
 
 
@@ -285,7 +296,16 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         results.extend(
             run_area("gpo.scan", "GPO scan", lambda: _gpo_results(settings, dc), target=dc.address)
         )
+        results.extend(_site_results(settings, dc))
     else:
+        results.extend(
+            CheckResult(
+                subnet_check_id(n), Status.SKIP, f"AD Connector subnet {n} in AD Sites and Services: not read, "
+                "the service account could not bind", {"subnet": str(n)}, remedy="Fix account.bind, then run "
+                "again.", target=str(n),
+            )
+            for n in settings.adc_subnets
+        )  # fmt: skip
         results.append(
             CheckResult(
                 "gpo.scan", Status.SKIP, "GPOs that reach the WorkSpaces' computers: not scanned, the service "
@@ -312,6 +332,34 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
         timeout=max(settings.timeout, 5.0),
     )  # fmt: skip
     return scan_gpos_with(ds, target_container_dn(settings.target_ou, ds.base_dn))
+
+
+def _site_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
+    """``sites.subnet.<cidr>``: is each AD Connector subnet in an AD site (read as the account)?"""
+    from adprep.collect.sites import collect_subnets, configuration_nc
+    from adprep.errors import TransportError
+    from adprep.jobs.directory_session import DirectorySettings, open_session
+
+    networks = settings.adc_subnets
+    if not networks or settings.username is None or settings.password is None:
+        return []
+    ds = DirectorySettings(
+        dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
+        dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
+        timeout=max(settings.timeout, 5.0),
+    )  # fmt: skip
+    try:
+        with open_session(ds) as session:
+            subnets = collect_subnets(session, configuration_nc(session, ds.base_dn))
+    except TransportError as e:
+        why = e.sentence()
+        return [
+            could_not_run(
+                subnet_check_id(n), f"AD Connector subnet {n} in AD Sites and Services: not read", why
+            )
+            for n in networks
+        ]
+    return check_subnet_sites(networks, subnets)
 
 
 async def _preflight(

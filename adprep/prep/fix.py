@@ -16,6 +16,7 @@ needs:
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,7 @@ from typing import Literal
 from adprep.ad.account_flags import UserAccountControl
 from adprep.model import CheckResult, Report, Status
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS, ACTION_MODIFY, ModifyEntry
-from adprep.prep.manual import Leftover, ManualStep, fact_items
+from adprep.prep.manual import Leftover, ManualStep, Network, fact_items
 from adprep.prep.plan import ApplyResult, Change, Plan, merge_plans
 
 #: The account checks the delegation (and the account's membership in its group) addresses.
@@ -89,6 +90,18 @@ def preauth_users(report: Report) -> tuple[CheckResult | None, tuple[str, ...]]:
         if r.status in (Status.WARN, Status.FAIL) and isinstance(names, list | tuple):
             return r, tuple(str(n) for n in names)
     return None, ()
+
+
+def report_subnets(report: Report) -> list[Network]:
+    """The AD Connector subnets the preflight checked against AD Sites and Services (``sites.subnet.*``)."""
+    out: list[Network] = []
+    for r in report.results:
+        if r.base_id.startswith("sites.subnet."):
+            try:
+                out.append(ipaddress.ip_network(str(r.facts.get("subnet") or r.base_id[13:]), strict=False))
+            except ValueError:
+                continue
+    return out
 
 
 def site_warnings(report: Report, labels: Iterable[str]) -> list[CheckResult]:

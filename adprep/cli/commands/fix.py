@@ -9,6 +9,7 @@ import click
 from adprep import config as cfg
 from adprep import requirements as req
 from adprep.ad.delegation import PRESET_NAMES
+from adprep.ad.sites import DEFAULT_SITE
 from adprep.cli.app import App
 from adprep.cli.options import (
     DirectoryOptions,
@@ -21,7 +22,6 @@ from adprep.cli.options import (
 )
 from adprep.jobs.fix import SERVICE_PASSWORD_ENV
 from adprep.prep.manual import DEFAULT_NTP_SERVER
-from adprep.prep.sites import DEFAULT_SITE
 
 
 @click.command()
@@ -171,6 +171,7 @@ def fix(
     ca_file = cfg.pick(dc_options.ca_file, d, "ca_file")
     verify = not (dc_options.insecure or bool(d.get("insecure", False)))
     domain = cfg.pick(dc_options.domain, d, "domain")
+    all_subnets = cfg.pick(subnets, d, "subnets", ())
 
     def service_password() -> Secret:
         secret = read_secret(
@@ -199,6 +200,7 @@ def fix(
             timeout=cfg.pick(timeout, p, "timeout", 2.0),
             vantage=conf["vantage"] if isinstance(conf.get("vantage"), str) else None,
             vantages=specs,
+            subnets=all_subnets,
         )
         import dataclasses
 
@@ -234,7 +236,7 @@ def fix(
             what="the service account's password", env_var=SERVICE_PASSWORD_ENV, file=svc_file, required=False
         ),
         target_ou=cfg.pick(target_ou, d, "target_ou"),
-        subnets=subnets,
+        subnets=all_subnets,
         site=site,
         preauth_users=preauth_users,
         preset=preset,

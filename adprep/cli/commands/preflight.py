@@ -71,6 +71,14 @@ from adprep.cli.options import ViaOptions, config_option, prompt_password, repor
     "--join-probe", is_flag=True, help="WRITES: create and delete a scratch computer object as the account."
 )
 @click.option("--timeout", type=float, help="Seconds to wait for each probe (default 2).")
+@click.option(
+    "--subnet",
+    "subnets",
+    multiple=True,
+    metavar="CIDR",
+    help="An AD Connector subnet (repeatable; config: [directory] subnets; the vantages' ?subnet= count too): "
+    "checked to be in an AD site in AD Sites and Services (sites.subnet.<cidr>).",
+)
 @vantage_options
 @config_option
 @report_options
@@ -90,6 +98,7 @@ def preflight(
     insecure: bool,
     join_probe: bool,
     timeout: float | None,
+    subnets: tuple[str, ...],
     config_path: Path | None,
     fmt: Format,
     output: Path | None,
@@ -149,6 +158,7 @@ def preflight(
         vantage=vantage or (conf["vantage"] if isinstance(conf.get("vantage"), str) else None),
         radius=radius,
         vantages=specs,
+        subnets=cfg.pick(subnets, d, "subnets", ()),
     )
     settings = dataclasses.replace(
         settings, relay=via_options.relay(conf, specs, concurrency=settings.concurrency)
