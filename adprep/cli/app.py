@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,10 +70,12 @@ class App:
                 fixes = {
                     redactor.check_id(k): tuple(f.map(redactor.text) for f in v) for k, v in fixes.items()
                 }
+        pieces: Iterable[str]
         if fmt == "json":
-            from adprep.render.json import render_json
+            from adprep.render.json import iter_json
 
-            text = render_json(report, exit_status=int(status))
+            # In pieces: a report of thousands of results is never whole in memory as text.
+            pieces = iter_json(report, exit_status=int(status))
         elif fmt == "junit":
             from adprep.render.junit import render_junit
 
@@ -95,10 +97,13 @@ class App:
 
             color = output is None and sys.stdout.isatty()
             text = render_table(report, color=color)
+        if fmt != "json":
+            pieces = (text,)
         if output is None:
-            click.echo(text, nl=False)
+            for piece in pieces:
+                click.echo(piece, nl=False)
         else:
-            write_text_atomic(output, text)
+            write_text_atomic(output, pieces)
             if not self.quiet:
                 s = report.summary
                 click.echo(
@@ -144,16 +149,30 @@ class App:
             yield lambda: bar.advance(task)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a report."""
+def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces) to ``path`` through a temporary file, so a reader never sees
+    half a report.
+
+    A path that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written to as it is:
+    renaming a file over it would replace the device or pipe with a plain file.
+    """
     from adprep.errors import InputError
 
-    tmp = path.with_name(f".{path.name}.tmp")
+    pieces = (text,) if isinstance(text, str) else text
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        special = path.exists() and not path.is_file()
+    except OSError:
+        special = False
+    tmp = path if special else path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            for piece in pieces:
+                f.write(piece)
+        if not special:
+            tmp.replace(path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        if not special:
+            tmp.unlink(missing_ok=True)
         raise InputError(
             f"Cannot write the report to {path}: {e.strerror or e}", hint="Check the path."
         ) from None

@@ -6,12 +6,17 @@ Stable: check ids, field names and status values. Additive changes keep ``schema
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
-from adprep.model import Report, Vantage
+from adprep.model import CheckResult, Report, Vantage
 
 
 def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[str, Any]:
+    return _envelope(report, [_result(r) for r in report.results], exit_status=exit_status)
+
+
+def _envelope(report: Report, results: object, *, exit_status: int | None) -> dict[str, Any]:
     summary = report.summary
     data: dict[str, Any] = {
         "schema_version": report.schema_version,
@@ -35,26 +40,27 @@ def report_to_dict(report: Report, *, exit_status: int | None = None) -> dict[st
             "error": summary.errors,
             "skip": summary.skipped,
         },
-        "results": [
-            {
-                "id": r.id,
-                "status": r.status.value,
-                "title": r.title,
-                "target": r.target,
-                "facts": dict(r.facts),
-                "remedy": r.remedy,
-                "adc_error": r.adc_error,
-                **({"reason": r.reason.value} if r.reason is not None else {}),
-                **({"vantage": r.vantage} if r.vantage is not None else {}),
-            }
-            for r in report.results
-        ],
+        "results": results,
     }
     if report.redacted:
         data["redacted"] = True
     if exit_status is not None:
         data["exit_status"] = exit_status
     return data
+
+
+def _result(r: CheckResult) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "status": r.status.value,
+        "title": r.title,
+        "target": r.target,
+        "facts": dict(r.facts),
+        "remedy": r.remedy,
+        "adc_error": r.adc_error,
+        **({"reason": r.reason.value} if r.reason is not None else {}),
+        **({"vantage": r.vantage} if r.vantage is not None else {}),
+    }
 
 
 def _vantage(v: Vantage) -> dict[str, Any]:
@@ -71,3 +77,36 @@ def _vantage(v: Vantage) -> dict[str, Any]:
 
 def render_json(report: Report, *, exit_status: int | None = None) -> str:
     return json.dumps(report_to_dict(report, exit_status=exit_status), indent=2, ensure_ascii=False) + "\n"
+
+
+#: Stands for the results in the envelope :func:`iter_json` encodes first.
+_RESULTS = "\x00adprep-results\x00"
+
+
+def iter_json(report: Report, *, exit_status: int | None = None, piece: int = 1 << 16) -> Iterator[str]:
+    """:func:`render_json`'s text, exactly, in pieces of about ``piece`` characters.
+
+    Results are encoded one at a time, so a report of 10,000 results never exists whole as text (or
+    as a list of a million small strings, which is what ``json.dumps`` with an indent builds).
+    """
+    envelope = _envelope(report, _RESULTS, exit_status=exit_status)
+    # The last occurrence: only ``redacted`` and ``exit_status`` (no text) follow the results, while a
+    # string before them (a relay's host name) could be anything, even this.
+    head, _, tail = json.dumps(envelope, indent=2, ensure_ascii=False).rpartition(json.dumps(_RESULTS))
+    if not report.results:
+        yield head + "[]" + tail + "\n"
+        return
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    # A result sits two levels deep (envelope, then the list): its lines get 4 more spaces. JSON text
+    # has no newline inside a string (it is escaped), so every newline is a line break.
+    pending = [head, "[\n    "]
+    size = 0
+    for i, r in enumerate(report.results):
+        text = encoder.encode(_result(r)).replace("\n", "\n    ")
+        pending.append(text if i == 0 else ",\n    " + text)
+        size += len(text)
+        if size >= piece:
+            yield "".join(pending)
+            pending, size = [], 0
+    pending.append("\n  ]" + tail + "\n")
+    yield "".join(pending)
