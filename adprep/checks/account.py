@@ -67,7 +67,9 @@ def check_bind(facts: AccountFacts) -> CheckResult:
         return CheckResult(
             cid,
             Status.ERROR,
-            f"Could not reach LDAP on {facts.address} to bind as {bind.bind_name}",
+            f"LDAP on {facts.address} answered the bind as {bind.bind_name} with a malformed reply, not LDAP"
+            if bind.error_reason is ErrorReason.MALFORMED
+            else f"Could not reach LDAP on {facts.address} to bind as {bind.bind_name}",
             fact_map,
             remedy=" ".join(x for x in (bind.sentence, bind.hint) if x) or None,
             target=target,
@@ -366,7 +368,7 @@ def check_kerberos(login: KerberosLogin | None, facts: AccountFacts) -> CheckRes
         return CheckResult(cid, Status.PASS, f"Kerberos: {login.principal} got a ticket from {login.kdc}",
                            result_facts, target=login.kdc)  # fmt: skip
     if login.error_code is None:
-        return CheckResult(cid, Status.ERROR, f"Kerberos login as {login.principal}: could not ask {login.kdc}",
+        return CheckResult(cid, Status.ERROR, f"Kerberos login as {login.principal}: could not ask {login.kdc} ({login.problem})",
                            result_facts, remedy=f"{login.problem}. Check TCP 88 to the DC.", target=login.kdc,
                            reason=login.problem_reason or ErrorReason.UNREACHABLE)  # fmt: skip
     meaning, remedy, adc = _KDC_MEANING.get(

@@ -55,11 +55,14 @@ def _check_view(domain: str, view: DnsView) -> list[CheckResult]:
     reach_id = f"dns.server.{ip}.{proto}"
     if not _answered(view):
         detail = next((a.detail for a in view.srv.values() if a.detail), "no answer")
+        malformed = any(a.outcome == "error" for a in view.srv.values())
         out.append(
             CheckResult(
                 reach_id,
                 Status.FAIL,
-                f"DNS server {ip} does not answer over {p} 53 ({detail})",
+                f"DNS server {ip} answered over {p} 53 with a malformed reply, not DNS ({detail})"
+                if malformed
+                else f"DNS server {ip} does not answer over {p} 53 ({detail})",
                 {"outcome": view.srv["ldap_tcp"].outcome, "detail": detail},
                 remedy=f"Allow {p} 53 from the AD Connector subnets to {ip}, and check that {ip} runs a DNS server "
                 f"that serves {domain}.",

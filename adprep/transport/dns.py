@@ -50,7 +50,9 @@ async def query(
     if outcome == "refused":
         return answer("unreachable", elapsed, detail="connection refused")
     if outcome == "closed":
-        return answer("unreachable", elapsed, detail="the server closed the connection without answering")
+        return answer(
+            "unreachable", elapsed, detail="the server closed the connection before a whole reply came"
+        )
     if data is None:
         return answer("unreachable", elapsed, detail=f"cannot send to {server} ({errno_name})")
     try:

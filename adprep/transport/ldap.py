@@ -12,6 +12,7 @@ import contextlib
 import math
 import re
 import ssl
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,6 +74,93 @@ def _explain(code: int | None, message: str | None, fallback: str) -> tuple[str,
     return e.sentence, e.hint
 
 
+#: The largest LDAP message adprep reads: far above any entry a DC sends (a group of 50,000 members is a
+#: few MB), far below what a peer announcing a 2 GiB message could make it hoard.
+MAX_LDAP_MESSAGE = 64 * 1024 * 1024
+
+
+class _NotLdap(Exception):
+    """The peer sent bytes that are not an LDAP message (RFC 4511 §4.1.1), or not within the time."""
+
+
+def _receive_bounded(strategy: Any, timeout: float, limit: int) -> list[bytes]:
+    """ldap3's ``SyncStrategy.receiving`` for simple binds (no SASL layer), bounded: every call
+    returns within ``timeout`` seconds in all (ldap3's own bound is per ``recv``, so a peer that sends
+    a byte a second holds it for ever), no message longer than ``limit`` is gathered, and bytes that
+    cannot start an LDAPMessage end the exchange at once instead of waiting for more."""
+    from ldap3.core.exceptions import LDAPSocketReceiveError, communication_exception_factory
+    from ldap3.strategy.base import BaseStrategy
+
+    sock = strategy.connection.socket
+    previous = sock.gettimeout()
+    deadline = time.monotonic() + timeout
+    messages: list[bytes] = []
+    unprocessed = b""
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and unprocessed:
+                raise _NotLdap(
+                    f"{len(unprocessed)} bytes of a message, and no whole LDAP reply within {timeout:g} s"
+                )
+            if remaining <= 0:  # silence: ldap3's own error for a receive that timed out
+                raise communication_exception_factory(LDAPSocketReceiveError, TimeoutError("timed out"))(  # type: ignore[no-untyped-call]
+                    "error receiving data: timed out"
+                )
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(strategy.socket_size)
+            except OSError as e:
+                with contextlib.suppress(Exception):
+                    strategy.close()
+                raise communication_exception_factory(LDAPSocketReceiveError, type(e)(str(e)))(  # type: ignore[no-untyped-call]
+                    f"error receiving data: {e}"
+                ) from e
+            if not data:
+                if unprocessed:
+                    raise _NotLdap(
+                        f"the peer closed the connection after {len(unprocessed)} bytes of a message"
+                    )
+                return messages
+            unprocessed += data
+            while unprocessed:
+                if unprocessed[0] != 0x30:  # an LDAPMessage is a SEQUENCE
+                    raise _NotLdap(
+                        f"a reply that starts with byte 0x{unprocessed[0]:02x}, not an LDAP message"
+                    )
+                length: int = BaseStrategy.compute_ldap_message_size(unprocessed)  # type: ignore[no-untyped-call]
+                if length > limit:
+                    raise _NotLdap(f"a message of {length} bytes announced, more than adprep reads")
+                if length == -1 or len(unprocessed) < length:
+                    break
+                messages.append(unprocessed[:length])
+                unprocessed = unprocessed[length:]
+            if messages and not unprocessed:
+                return messages
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(previous)
+
+
+def _bound_reads(conn: Any, timeout: float) -> None:
+    """Bound what a peer can make ``conn`` wait for, read and decode (see :func:`_receive_bounded`);
+    a reply ldap3 cannot decode becomes :class:`_NotLdap` instead of ldap3's or pyasn1's own error."""
+    from pyasn1.error import PyAsn1Error
+
+    strategy = conn.strategy
+    strategy.receiving = lambda: _receive_bounded(strategy, timeout, MAX_LDAP_MESSAGE)
+    decode = strategy._get_response
+
+    def get_response(message_id: int, wait: Any) -> Any:
+        try:
+            return decode(message_id, wait)
+        except (PyAsn1Error, ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError) as e:
+            # ldap3's decoders raise these on bytes that frame like an LDAPMessage but are not one.
+            raise _NotLdap(f"a reply adprep cannot decode as LDAP ({type(e).__name__})") from e
+
+    strategy._get_response = get_response
+
+
 def _connection_lost(exc: Exception) -> bool:
     """Whether ldap3 says the connection itself broke (closed, reset, silent past the timeout), as
     opposed to the server answering an operation with an error."""
@@ -94,6 +182,15 @@ def _as_error(
     message = getattr(exc, "message", None) or str(exc)
     if secret is not None and secret.reveal() and secret.reveal() in message:
         message = message.replace(secret.reveal(), "<secret>")
+    where = peer or "the domain controller"
+    if isinstance(exc, _NotLdap):
+        return LdapConnectionLost(
+            f"{doing} failed: {where} answered with something that is not LDAP: a malformed reply ({message})",
+            hint=f"Check that {where} is a domain controller's LDAP port, not another service or a proxy "
+            "that answers in its place",
+            diagnostic=message,
+            error_reason=ErrorReason.MALFORMED,
+        )
     if code is None and _connection_lost(exc):
         return LdapConnectionLost(
             f"{doing} failed: the connection to {peer or 'the domain controller'} was lost ({_short(message)})",
@@ -192,8 +289,8 @@ class LdapSession:
                 )
         except LDAPNoSuchObjectResult:
             return
-        except LDAPException as e:
-            raise _as_error(e, doing=f"Searching {base}", peer=self._peer) from e
+        except (LDAPException, _NotLdap) as e:
+            raise _as_error(e, doing=f"Searching {base or 'the rootDSE'}", peer=self._peer) from e
 
     def get(
         self, dn: str, attributes: Sequence[str] = ("*",), *, sd_flags: int | None = None
@@ -239,7 +336,7 @@ class LdapSession:
                 attributes=list(attributes) or [ldap3.NO_ATTRIBUTES],
                 controls=controls,
             )
-        except LDAPException as e:
+        except (LDAPException, _NotLdap) as e:
             raise _as_error(e, doing=f"VLV search of {base}", peer=self._peer) from e
         entries = tuple(
             Entry(
@@ -260,7 +357,7 @@ class LdapSession:
 
         try:
             ok = call()
-        except LDAPException as e:
+        except (LDAPException, _NotLdap) as e:
             raise _as_error(e, doing=f"{op} {dn}", peer=self._peer) from e
         if not ok:
             r = self._conn.result
@@ -512,6 +609,7 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
             auto_referrals=False,
             read_only=False,
         )
+        _bound_reads(conn, target.timeout)
         conn.open()
         if target.mode == "starttls":
             conn.start_tls()
@@ -528,6 +626,21 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
                 if names
                 else "Pass --dc-name with the DC's host name as its certificate has it.",
                 error_reason=ErrorReason.TLS,
+            ) from e
+        if "unexpected_eof" in text.lower() or "eof occurred in violation" in text.lower():
+            raise LdapError(
+                f"{where} closed the connection in the middle of the TLS handshake: a reply cut short, so not "
+                f"LDAPS, or a server that refuses this client ({_short(text)})",
+                hint=f"Check that {where} is a domain controller's LDAPS port and that its certificate is installed",
+                error_reason=ErrorReason.MALFORMED,
+            ) from e
+        if any(sign in text.lower() for sign in _NOT_TLS):
+            raise LdapError(
+                f"{where} answered the TLS handshake with something that is not TLS: a malformed reply, so "
+                f"not LDAPS ({_short(text)})",
+                hint=f"Check that {where} is a domain controller's LDAPS port, not another service; or use "
+                "--ldap-mode starttls (389) if the DC has no LDAPS",
+                error_reason=ErrorReason.MALFORMED,
             ) from e
         if "certificate" in text.lower() or "ssl" in text.lower():
             raise LdapError(
@@ -546,9 +659,17 @@ def connect(target: LdapTarget, *, user: str | None = None, password: Secret | N
             hint="Use LDAPS (636) or fix TLS.",
             error_reason=ErrorReason.TLS,
         ) from e
-    except LDAPException as e:
-        raise _as_error(e, doing=f"Binding to {where} as {user or 'anonymous'}", secret=password) from None
+    except (LDAPException, _NotLdap) as e:
+        # Not chained: the cause is ldap3's own exception, whose text _as_error scrubs of the password in
+        # case a library echoed it; a chained cause would carry it unscrubbed into a --debug traceback.
+        raise _as_error(
+            e, doing=f"Binding to {where} as {user or 'anonymous'}", secret=password, peer=where
+        ) from None
     return LdapSession(conn, target, user)
+
+
+#: OpenSSL's words for a peer whose bytes are not TLS records (as opposed to a certificate it rejects).
+_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long", "unknown protocol")
 
 
 def _certificate_names(text: str) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
+from typing import Any
 
 from adprep.facts.ports import EpmMapping
 
@@ -25,24 +27,32 @@ _BINDING_PORT = re.compile(r"\[(\d+)\]")
 
 
 def map_rpc_interface(address: str, interface: str, *, timeout: float) -> EpmMapping:
-    """Ask ``address``'s endpoint mapper where ``interface`` listens over ncacn_ip_tcp."""
-    from impacket.dcerpc.v5 import epm, transport
+    """Ask ``address``'s endpoint mapper where ``interface`` listens over ncacn_ip_tcp, within ``timeout``
+    seconds in all (impacket bounds each ``recv`` only, so a peer sending a byte a second would hold it)."""
+    from impacket.dcerpc.v5 import epm
     from impacket.dcerpc.v5.rpcrt import DCERPCException
     from impacket.uuid import uuidtup_to_bin
 
     uuid, version = RPC_INTERFACES[interface]
-    rpc = transport.DCERPCTransportFactory(f"ncacn_ip_tcp:{address}[135]")
-    rpc.set_connect_timeout(timeout)
+    rpc = _bounded_transport(address, timeout)
     dce = rpc.get_dce_rpc()
     try:
         dce.connect()
         binding = epm.hept_map(address, uuidtup_to_bin((uuid, version)), protocol="ncacn_ip_tcp", dce=dce)
     except DCERPCException as e:
-        # ept_s_not_registered (0x16c9a0d6): the DC does not serve this interface over TCP.
-        text = "not registered" if "not_registered" in str(e) else f"endpoint mapper error: {e}"
-        return EpmMapping(interface, uuid, None, text)
-    except Exception as e:  # impacket raises plain Exceptions for socket trouble
-        return EpmMapping(interface, uuid, None, f"cannot query the endpoint mapper: {type(e).__name__}: {e}")
+        text = str(e)
+        if "not_registered" in text:
+            # ept_s_not_registered (0x16c9a0d6): the DC does not serve this interface over TCP.
+            return EpmMapping(interface, uuid, None, "not registered")
+        if any(status in text for status in _RPC_STATUSES):  # a fault the endpoint mapper sent
+            return EpmMapping(interface, uuid, None, f"endpoint mapper error: {text}")
+        return EpmMapping(interface, uuid, None, _malformed(text))
+    except OSError as e:  # refused, reset, unreachable, or no answer in time (TimeoutError)
+        what = f"no whole reply within {timeout:g} s" if isinstance(e, TimeoutError) else e.strerror or str(e)
+        return EpmMapping(interface, uuid, None, f"cannot query the endpoint mapper: {what}")
+    # impacket's Structure raises bare Exceptions (and struct.error) on bytes it cannot parse.
+    except Exception as e:
+        return EpmMapping(interface, uuid, None, _malformed(f"{type(e).__name__}: {e}"))
     finally:
         # Closing a failed association is not worth reporting.
         with contextlib.suppress(Exception):
@@ -51,3 +61,45 @@ def map_rpc_interface(address: str, interface: str, *, timeout: float) -> EpmMap
     if match is None:
         return EpmMapping(interface, uuid, None, f"unexpected binding {binding!r}")
     return EpmMapping(interface, uuid, int(match.group(1)))
+
+
+#: Prefixes of the DCE/RPC status names impacket puts in the faults a real endpoint mapper sends.
+_RPC_STATUSES = ("rpc_s_", "ept_s_", "nca_s_", "rpc_x_")
+
+
+def _malformed(detail: str) -> str:
+    text = " ".join(detail.split())[:160]
+    return f"the endpoint mapper answered with something that is not DCE/RPC: a malformed reply ({text})"
+
+
+def _bounded_transport(address: str, timeout: float) -> Any:
+    """An impacket ncacn_ip_tcp transport to ``address``:135 whose reads end ``timeout`` seconds after
+    the connect began, whatever the peer sends (TimeoutError then)."""
+    from impacket.dcerpc.v5.rpcrt import DCERPCException
+    from impacket.dcerpc.v5.transport import TCPTransport
+
+    class BoundedTransport(TCPTransport):  # type: ignore[misc]
+        deadline = 0.0
+
+        def connect(self) -> Any:
+            self.deadline = time.monotonic() + timeout
+            return super().connect()
+
+        def recv(self, forceRecv: int = 0, count: int = 0) -> bytes:
+            sock = self.get_socket()
+            buffer = b""
+            while True:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("timed out")
+                sock.settimeout(left)
+                chunk = sock.recv(count - len(buffer) if count else 8192)
+                if not chunk:
+                    raise DCERPCException("the peer closed the connection before a whole reply came")
+                buffer += bytes(chunk)
+                if not count or len(buffer) >= count:
+                    return buffer
+
+    rpc = BoundedTransport(address, 135)
+    rpc.set_connect_timeout(timeout)
+    return rpc

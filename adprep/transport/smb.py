@@ -10,6 +10,7 @@ sentence and a hint; passwords never reach a message.
 from __future__ import annotations
 
 import contextlib
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -152,6 +153,12 @@ class SmbSession:
             return fn()
         except _smb_errors() as e:
             raise _as_error(e, doing=doing) from None
+        except _MALFORMED as e:  # impacket's parsers: struct errors, and bare Exceptions
+            raise SmbConnectionLost(
+                _not_smb(doing, f"{self.target.address}:{self.target.port}", e),
+                hint="Check that the peer is a domain controller's SMB port; run the same command again: it "
+                "finishes what was started",
+            ) from e
 
     def _tree(self, share: str) -> int:
         key = share.casefold()
@@ -319,13 +326,33 @@ def connect_smb(target: SmbTarget, *, user: str, domain: str, password: Secret) 
         )
     except _smb_errors() as e:
         raise _as_error(e, doing=f"Connecting to SMB at {where}", in_session=False) from None
+    except _MALFORMED as e:
+        raise SmbError(_not_smb(f"Connecting to SMB at {where}", where, e), hint=_NOT_SMB_HINT) from e
     try:
         conn.login(account, password.reveal(), realm)
-    except _smb_errors() as e:
+    except (*_smb_errors(), *_MALFORMED) as e:
         with contextlib.suppress(Exception):
             conn.close()
-        raise _as_error(e, doing=f"Logging on to SMB at {where} as {user}", in_session=False) from None
+        doing = f"Logging on to SMB at {where} as {user}"
+        if not isinstance(e, _smb_errors()):
+            # Not chained: the cause's text comes from the peer and the logon, not worth a traceback.
+            raise SmbError(_not_smb(doing, where, e), hint=_NOT_SMB_HINT) from None
+        raise _as_error(e, doing=doing, in_session=False) from None
     return SmbSession(conn, target)
+
+
+#: What impacket raises on bytes that are not the SMB it expects: its ``Structure`` raises bare
+#: ``Exception`` ("Unpacked data doesn't match constant value", "No answer!"), ``struct`` its own error.
+#: Caught only around impacket's calls, after its own SessionError/NetBIOSError.
+_MALFORMED: tuple[type[Exception], ...] = (struct.error, ValueError, IndexError, KeyError, Exception)
+_NOT_SMB_HINT = (
+    "Check that the address is a domain controller and TCP 445 its SMB service, not another service."
+)
+
+
+def _not_smb(doing: str, where: str, e: Exception) -> str:
+    text = " ".join(str(e).split())[:160] or type(e).__name__
+    return f"{doing} failed: {where} answered with something that is not SMB: a malformed reply ({text})"
 
 
 def _split_account(user: str, domain: str) -> tuple[str, str]:

@@ -110,7 +110,7 @@ def parse_nbns_reply(data: bytes, transaction_id: int | None = None) -> NbnsRepl
     """Decode a name query or node status response (RFC 1002 4.2.13-4.2.18)."""
     if len(data) < 12:
         raise WireFormatError(f"NBNS packet is {len(data)} bytes, shorter than its header.", offset=len(data))
-    txid, flags, qdcount, ancount, _nscount, _arcount = struct.unpack_from(">HHHHHH", data, 0)
+    txid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from(">HHHHHH", data, 0)
     if not flags & _RESPONSE:
         raise WireFormatError("NBNS packet is a request, not a response.", offset=2)
     if flags & _OPCODE_MASK:
@@ -137,6 +137,10 @@ def parse_nbns_reply(data: bytes, transaction_id: int | None = None) -> NbnsRepl
     rdata = data[offset : offset + rdlength]
     if len(rdata) < rdlength:
         raise WireFormatError("NBNS answer data runs past the end of the packet.", offset=offset)
+    if offset + rdlength < len(data) and ancount == 1 and not (nscount or arcount):
+        # RFC 1002 4.2.1: the counts say where a packet ends; bytes past that are not NBNS.
+        extra = len(data) - offset - rdlength
+        raise WireFormatError(f"{extra} bytes after the end of the NBNS reply.", offset=offset + rdlength)
     if rr_type == NB:
         # RFC 1002 4.2.13: NB_FLAGS (2) + NB_ADDRESS (4), repeated.
         if rdlength % 6:

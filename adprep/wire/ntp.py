@@ -94,6 +94,21 @@ def _reference_id(stratum: int, raw: bytes) -> str:
     return ".".join(str(b) for b in raw)
 
 
+def _check_trailer(data: bytes) -> None:
+    """After the 48-byte header an NTP packet holds only extension fields (RFC 7822 §3: type, a length
+    of at least 16 that is a multiple of 4) and an optional MAC (RFC 5905 §7.3: a key id and an MD5 or
+    SHA-1 digest, 20 or 24 bytes). Anything else is not NTP."""
+    offset = PACKET_LENGTH
+    while (remaining := len(data) - offset) not in (0, 20, 24):
+        length = int.from_bytes(data[offset + 2 : offset + 4], "big") if remaining >= 16 else 0
+        if length < 16 or length % 4 or length > remaining:
+            raise WireFormatError(
+                f"{remaining} bytes after the NTP header are neither extension fields nor a MAC.",
+                offset=offset,
+            )
+        offset += length
+
+
 def parse_ntp_reply(data: bytes, request: bytes | None = None) -> NtpReply:
     """Decode a server reply (mode 4). With ``request``, also check the origin timestamp echo."""
     if len(data) < PACKET_LENGTH:
@@ -106,6 +121,7 @@ def parse_ntp_reply(data: bytes, request: bytes | None = None) -> NtpReply:
         raise WireFormatError(f"NTP mode {mode} is not a server reply (4).", offset=0)
     if not 1 <= version <= 4:
         raise WireFormatError(f"NTP version {version} is not 1-4.", offset=0)
+    _check_trailer(data)
     origin_matches = False
     if request is not None and len(request) >= PACKET_LENGTH:
         origin_matches = origin == _HEADER.unpack_from(request, 0)[10]
