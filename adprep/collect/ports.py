@@ -8,12 +8,13 @@ ports. Each phase costs at most one probe timeout, whatever the number of target
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Literal
 
 from adprep.collect.port_jobs import PortJob as PortJob
-from adprep.collect.port_jobs import epm_targets, rpc_facts, rpc_ports
+from adprep.collect.port_jobs import Proto, epm_targets, rpc_facts, rpc_ports
 from adprep.collect.tcp_ports import map_rpc_endpoints as map_blocking
-from adprep.facts.ports import EpmMapping, PortFacts, RpcFact, TcpProbe, UdpProbeFact
+from adprep.facts.ports import EpmMapping, IcmpEcho, PortFacts, RpcFact, TcpProbe, UdpProbeFact
 from adprep.transport.network import Network
 from adprep.wire.probes import ProbeContext, probe_for
 
@@ -29,8 +30,13 @@ async def collect_ports(
     mapper: RpcMapper | None = None,
     on_done: Callable[[], None] | None = None,
     icmp: bool = False,
+    window: int = 256,
 ) -> PortFacts:
-    """Run the jobs from ``net``'s vantage, all at once (``net`` bounds how many are in flight).
+    """Run the jobs from ``net``'s vantage, ``window`` at a time (``net`` bounds how many are in flight).
+
+    ``window`` is the run's concurrency: at most that many probes exist at once, so a sweep's memory
+    does not grow with its number of jobs, and the network's limit never has a long queue of
+    waiters (asyncio.Semaphore scans its waiters on every acquire and release: quadratic in them).
 
     With ``icmp``, every target also gets an ICMP echo exchange (a relay reports ``not_carried``).
 
@@ -73,11 +79,30 @@ async def collect_ports(
         UdpProbeFact(j.address, j.port, None) for j in jobs if j.proto == "udp" and j.port not in buildable
     ]
     addresses = list(dict.fromkeys(j.address for j in jobs))
-    tcp_results, udp_results, icmp_results = await asyncio.gather(
-        asyncio.gather(*(tcp(j.address, j.port) for j in tcp_jobs)),
-        asyncio.gather(*(udp(j) for j in udp_jobs)),
-        asyncio.gather(*(net.icmp_echo(a, timeout=timeout) for a in (addresses if icmp else ()))),
-    )
+    pinged = addresses if icmp else []
+    tcp_found: list[TcpProbe | None] = [None] * len(tcp_jobs)
+    udp_found: list[UdpProbeFact | None] = [None] * len(udp_jobs)
+    icmp_found: list[IcmpEcho | None] = [None] * len(pinged)
+
+    async def worker(work: Iterator[tuple[Proto | Literal["icmp"], int]]) -> None:
+        for kind, i in work:  # the workers share one iterator: each takes the next job when it is free
+            if kind == "tcp":
+                tcp_found[i] = await tcp(tcp_jobs[i].address, tcp_jobs[i].port)
+            elif kind == "udp":
+                udp_found[i] = await udp(udp_jobs[i])
+            else:
+                icmp_found[i] = await net.icmp_echo(pinged[i], timeout=timeout)
+
+    work: list[tuple[Proto | Literal["icmp"], int]] = [
+        *(("tcp", i) for i in range(len(tcp_jobs))),
+        *(("udp", i) for i in range(len(udp_jobs))),
+        *(("icmp", i) for i in range(len(pinged))),
+    ]
+    shared = iter(work)
+    await asyncio.gather(*(worker(shared) for _ in range(min(max(window, 1), len(work)))))
+    tcp_results = [r for r in tcp_found if r is not None]
+    udp_results = [r for r in udp_found if r is not None]
+    icmp_results = [r for r in icmp_found if r is not None]
 
     rpc_found: list[RpcFact] = []
     asked = epm_targets(tcp_results) if rpc else []

@@ -113,7 +113,7 @@ async def collect_port_facts(
     context = ProbeContext(domain=settings.domain or PLACEHOLDER_DOMAIN)
     return await collect_ports(
         net, jobs, context=context, timeout=settings.timeout, rpc=settings.rpc, mapper=mapper, on_done=on_done,
-        icmp=settings.icmp,
+        icmp=settings.icmp, window=settings.concurrency,
     )  # fmt: skip
 
 

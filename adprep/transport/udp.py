@@ -19,7 +19,16 @@ from adprep.facts.ports import UdpExchange, UdpOutcome
 
 
 async def resolve(host: str, port: int, kind: socket.SocketKind) -> tuple[int, str]:
-    """The first address ``host`` resolves to, without blocking the loop; raises OSError."""
+    """The first address ``host`` resolves to, without blocking the loop; raises OSError.
+
+    An IP address is its own answer: asyncio's getaddrinfo would hand each one to a worker thread
+    (thousands of them in a large sweep).
+    """
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return int(family), socket.inet_ntop(family, socket.inet_pton(family, host))
+        except (OSError, ValueError):
+            continue
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=kind)
     family, _, _, _, sockaddr = infos[0]
     return int(family), str(sockaddr[0])
