@@ -4,8 +4,9 @@ A UDP port is ``open`` only when the service answered a real protocol request: a
 Each :class:`UdpProbe` builds one datagram for a :class:`ProbeContext` and interprets whatever came
 back as a :class:`ProbeAnswer`. ``recognised=True`` means *the service answered*: the reply is a
 well-formed message of the probed protocol, even an error (a KRB-ERROR, a DNS REFUSED, an empty
-CLDAP result). Anything else that came back is ``recognised=False`` with a one-line summary;
-:meth:`UdpProbe.interpret` never raises. No sockets here: the socket layer sends, waits, and calls
+CLDAP result). Anything else that came back is ``recognised=False`` with a one-line summary:
+:meth:`UdpProbe.interpret` never raises for bytes that are not its protocol (the parsers' own errors,
+:data:`PARSE_ERRORS`); any other exception is a bug in adprep and surfaces as one. No sockets here: the socket layer sends, waits, and calls
 :meth:`UdpProbe.interpret` with the reply and the request it sent.
 
 Each probe imports its protocol's codec when it first builds or reads a datagram: a TCP-only sweep
@@ -15,6 +16,7 @@ never loads dnspython, ldap3's BER codec or the Kerberos ASN.1 (start-up is part
 from __future__ import annotations
 
 import secrets
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -70,10 +72,33 @@ class UdpProbe(Protocol):
         ...
 
 
+#: What a parser raises on bytes that are not its protocol: :class:`WireFormatError` (the wire modules
+#: turn pyasn1's and dnspython's errors into it), and the plain errors a library may let escape on
+#: hostile bytes (pyasn1 and dnspython raise ValueError, IndexError, TypeError and UnicodeError from
+#: deep inside; ``struct`` its own error). Anything else is a bug in adprep and must surface as one.
+PARSE_ERRORS: tuple[type[Exception], ...] = (
+    WireFormatError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    UnicodeError,
+    struct.error,
+)
+
+
+def _dns_parse_errors() -> tuple[type[Exception], ...]:
+    import dns.exception
+
+    return (*PARSE_ERRORS, dns.exception.DNSException)
+
+
 def _unrecognised(service: str, label: str, reply: bytes, error: Exception | None) -> ProbeAnswer:
     facts: dict[str, FactValue] = {"length": len(reply), "head_hex": reply[:32].hex()}
     if error is not None:
         facts["error"] = error.sentence() if isinstance(error, WireFormatError) else repr(error)
+        if error.__cause__ is not None:  # the library's own error under a WireFormatError
+            facts["cause"] = f"{type(error.__cause__).__name__}: {error.__cause__}"
     return ProbeAnswer(
         service=service,
         recognised=False,
@@ -110,9 +135,10 @@ class DnsProbe:
 
         from adprep.wire import dns_probe
 
+        errors = _dns_parse_errors()
         try:
             query = dns.message.from_wire(request) if request is not None else None
-        except Exception:  # a request we did not build; judge the reply alone
+        except errors:  # a request we did not build; judge the reply alone
             query = None
         try:
             if query is None:
@@ -120,7 +146,7 @@ class DnsProbe:
                 query = dns.message.from_wire(reply, question_only=True)
                 query.flags &= ~dns.flags.QR
             answer = dns_probe.parse_dns_reply(reply, query)
-        except Exception as e:
+        except errors as e:
             return _unrecognised(self.service, "DNS", reply, e)
         facts: dict[str, FactValue] = {
             "rcode": answer.rcode,
@@ -164,7 +190,7 @@ class KerberosProbe:
 
         try:
             answer = kerberos.parse_kdc_reply(reply)
-        except Exception as e:
+        except PARSE_ERRORS as e:
             return _unrecognised(self.service, "Kerberos", reply, e)
         facts: dict[str, FactValue] = {"kind": answer.kind, "realm": answer.realm}
         if answer.kind == "as-rep":
@@ -203,7 +229,7 @@ class KpasswdProbe:
 
         try:
             answer = kerberos.parse_kpasswd_reply(reply)
-        except Exception as e:
+        except PARSE_ERRORS as e:
             return _unrecognised(self.service, "kpasswd", reply, e)
         facts: dict[str, FactValue] = {"kind": answer.kind}
         if answer.error is None:
@@ -246,14 +272,14 @@ class CldapProbe:
         if request is not None:
             try:
                 sent_id, ntver = cldap.parse_netlogon_ping(request)
-            except Exception:  # a request we did not build; judge the reply alone
+            except PARSE_ERRORS:  # a request we did not build; judge the reply alone
                 sent_id = None
         try:
             # Any message id is a CLDAP server answering (a late reply to an earlier ping too);
             # whether it matches the ping sent is a fact.
             message_id = cldap.reply_message_id(reply)
             answer = cldap.parse_netlogon_reply(reply, message_id, ntver)
-        except Exception as e:
+        except PARSE_ERRORS as e:
             return _unrecognised(self.service, "CLDAP", reply, e)
         facts: dict[str, FactValue] = {"result_code": answer.result_code}
         if request is not None:
@@ -310,7 +336,11 @@ class NtpProbe:
 
         try:
             answer = ntp.parse_ntp_reply(reply, request)
-        except Exception as e:
+            if request is not None and not answer.origin_matches:
+                # RFC 5905 §8: a reply whose origin timestamp is not the request's transmit timestamp is
+                # bogus. adprep resends the same request on retries, so a late reply still matches.
+                raise WireFormatError("An NTP-shaped reply whose origin timestamp does not echo the request.")
+        except PARSE_ERRORS as e:
             return _unrecognised(self.service, "NTP", reply, e)
         facts: dict[str, FactValue] = {
             "version": answer.version,
@@ -353,7 +383,7 @@ class NbnsProbe:
 
         try:
             answer = nbns.parse_nbns_reply(reply)
-        except Exception as e:
+        except PARSE_ERRORS as e:
             return _unrecognised(self.service, "NBNS", reply, e)
         facts: dict[str, FactValue] = {
             "rcode": answer.rcode_name,
