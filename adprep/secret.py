@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Every secret value this process has held (read, prompted or generated), so that text printed for a
+#: person after a crash (a ``--debug`` traceback) can be scrubbed of them: a library's exception may echo
+#: one, and a traceback prints exception messages (never locals).
+_SEEN: set[str] = set()
+
+
+def seen_values() -> frozenset[str]:
+    """The values of every :class:`Secret` made in this process."""
+    return frozenset(_SEEN)
+
 
 @dataclass(frozen=True)
 class Secret:
@@ -17,6 +27,10 @@ class Secret:
     _value: str = field(repr=False)
     source: str
     """``env:ADPREP_PASSWORD``, ``file:/path``, ``prompt`` or ``generated``: safe to show."""
+
+    def __post_init__(self) -> None:
+        if self._value:
+            _SEEN.add(self._value)
 
     def reveal(self) -> str:
         return self._value

@@ -70,3 +70,22 @@ SECRET_ENV_VARS = (
 def child_environment() -> dict[str, str]:
     """This process's environment without the secrets adprep reads, for the processes it starts (ssh)."""
     return {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
+
+
+#: Secrets shorter than this are not scrubbed from text: replacing every "ab" would garble a traceback.
+_SCRUB_MIN_LENGTH = 4
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret adprep holds replaced by ``<secret>``: those read, prompted or generated in
+    this process, and the values of :data:`SECRET_ENV_VARS` (set even if unused), as they are and as a
+    Python repr shows them. For what is printed after a crash (``--debug``), where a library's exception
+    message may echo a password."""
+    from adprep.secret import seen_values
+
+    values = set(seen_values()) | {os.environ[k] for k in SECRET_ENV_VARS if os.environ.get(k)}
+    forms = values | {repr(v)[1:-1] for v in values}
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= _SCRUB_MIN_LENGTH:
+            text = text.replace(form, "<secret>")
+    return text

@@ -4,7 +4,6 @@ and the one place where exceptions become exit statuses."""
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 import traceback
 from typing import Any
@@ -93,6 +92,35 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.obj = App(debug=debug, quiet=quiet)
 
 
+def _print_traceback() -> None:
+    """The traceback of the exception being handled, on stderr, without any secret adprep holds."""
+    from adprep.secrets import scrub
+
+    sys.stderr.write(scrub(traceback.format_exc()))
+
+
+def _log_to_stderr() -> None:
+    """``--debug``: the "adprep" logger's records on stderr, without any secret adprep holds: the
+    tracebacks of the bugs an area turned into a result (:func:`adprep.runner.area_failed`). logging
+    is imported only here, so a run without --debug never loads it."""
+    import logging
+
+    from adprep.secrets import scrub
+
+    class ScrubbingFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return scrub(super().format(record))
+
+    logger = logging.getLogger("adprep")
+    if any(h.name == "adprep-debug" for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()  # stderr
+    handler.name = "adprep-debug"
+    handler.setFormatter(ScrubbingFormatter("adprep: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -100,14 +128,8 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every outcome into an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    logger = logging.getLogger("adprep")
-    if debug and not any(h.name == "adprep-debug" for h in logger.handlers):
-        # Tracebacks of the bugs an area turned into a result (adprep.runner.area_failed).
-        handler = logging.StreamHandler()  # stderr
-        handler.name = "adprep-debug"
-        handler.setFormatter(logging.Formatter("adprep: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+    if debug:
+        _log_to_stderr()
     try:
         rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
     except click.exceptions.Abort:
@@ -126,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.USAGE
     except AdprepError as e:
         if debug:  # the chained causes (raise ... from e): what the library or the peer said
-            traceback.print_exc()
+            _print_traceback()
         click.echo(f"adprep: could not run: {_one_line(e.sentence())}", err=True)
         return ExitStatus.ERROR
     except KeyboardInterrupt:
@@ -134,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:  # a bug: say so, traceback only on request
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         click.echo(
             f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
             "traceback and report it.",
