@@ -20,7 +20,7 @@ from adprep.ad.dn import escape_filter_value, is_descendant, parse_dn, render_dn
 from adprep.collect.account import computers_container
 from adprep.errors import InputError, LdapError
 from adprep.transport.ldap import LdapSession
-from adprep.transport.smb import SmbSession
+from adprep.transport.smb import TEMP_SUFFIX, SmbSession
 
 SYSVOL_SHARE = "SYSVOL"
 #: The GPO folder's ``Adm`` sub-folder, where the editor's "Add/Remove Templates" copies ADM files.
@@ -178,6 +178,8 @@ class SysvolState:
 
 def _walk(smb: SmbSession, folder: str, prefix: str, out: dict[str, bool]) -> None:
     for entry in smb.list_dir(SYSVOL_SHARE, f"{folder}/{prefix}" if prefix else folder):
+        if not entry.is_dir and entry.name.endswith(TEMP_SUFFIX):
+            continue  # a copy a killed run left (SmbSession.replace_file): the next write replaces it
         rel = f"{prefix}/{entry.name}" if prefix else entry.name
         out[rel] = entry.is_dir
         if entry.is_dir:

@@ -2,11 +2,15 @@
 delegation group, its password from a secret source or generated.
 
 A generated password goes only where the user said: a file created with mode 0600 (written and
-flushed before the add that sets it, so a killed run cannot lose it), or stdout when asked.
+fsynced before the add that sets it, so a killed run or a crash cannot lose it), or stdout when
+asked. If the add finds the account created by someone else meanwhile, the change fails and the
+file is removed: it would hold a password that was never set.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +21,7 @@ from adprep.ad.names import (
     validate_sam_account_name,
     validate_service_account_name,
 )
-from adprep.errors import InputError
+from adprep.errors import AdprepError, InputError
 from adprep.jobs.delegate import container_dn
 from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, open_private
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
@@ -134,15 +138,33 @@ def plan_account_create(session: LdapSession, settings: AccountSettings) -> Acco
     )
     generated = password if needs_password and settings.generate else None
     before: Callable[[], None] | None = None
-    if generated is not None and settings.password_out not in (None, STDOUT):
-        out = settings.password_out
-        assert out is not None
+    on_exists: Callable[[], None] | None = None
+    out = settings.password_out if settings.password_out != STDOUT else None
+    if generated is not None and out is not None:
 
         def before() -> None:
+            # On disk (fsync) before the add that sets it: a crash right after the add loses nothing.
             with open_private(out, append=False) as f:
                 f.write(generated.reveal() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
 
-    return AccountPlan(plan_account(spec, observed, before_password=before), generated)
+    if generated is not None:
+
+        def on_exists() -> None:
+            # Someone else created the account between this run's look and its add: the generated
+            # password was never set, so it must not stay where the user will look for it.
+            if out is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    out.unlink()
+            raise AdprepError(
+                f"The account {settings.name} was created by someone else while this run was applying, with "
+                "another password; the generated one was not set"
+                + (f" and {out} was removed" if out else ""),
+                hint="Run again with --reset-password --generate-password to give it a password you hold.",
+            )
+
+    return AccountPlan(plan_account(spec, observed, before_password=before, on_exists=on_exists), generated)
 
 
 def apply_account_create(

@@ -201,7 +201,9 @@ def gpo_appliers(conn: GpoConnection) -> dict[str, Applier]:
     def smb_write(change: Change) -> None:
         p = change.payload
         assert isinstance(p, SmbWrite)
-        conn.smb.write_file(p.share, p.path, p.data)
+        # Never truncated in place: a kill between truncating and writing would lose the file's
+        # other settings (the plan sets the written file's ACL afterwards).
+        conn.smb.replace_file(p.share, p.path, p.data)
 
     def smb_acl(change: Change) -> None:
         p = change.payload

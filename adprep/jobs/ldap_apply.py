@@ -34,6 +34,8 @@ from adprep.transport.ldap import DACL_SECURITY_INFORMATION, Entry, LdapSession
 BATCH = 200
 #: RFC 4511 4.1.9: attributeOrValueExists.
 _VALUE_EXISTS = 20
+#: RFC 4511 4.1.9: entryAlreadyExists.
+_ENTRY_EXISTS = 68
 
 
 def find_by_sam(
@@ -138,7 +140,28 @@ def apply_add(session: LdapSession, change: Change) -> None:
     attrs: dict[str, Any] = {k: _wire(v) for k, v in p.attributes.items()}
     if p.password is not None:
         attrs["unicodePwd"] = _unicode_pwd(p.password)
-    session.add(p.dn, p.object_class, attrs)
+    try:
+        session.add(p.dn, p.object_class, attrs)
+    except LdapError as e:
+        # Another run (a second import of an overlapping file, an admin) created it since the plan
+        # was made: LDAP adds are atomic per object, so it is whole. Adopt it, as a re-run would.
+        if e.code != _ENTRY_EXISTS or not _same_object(session, p):
+            raise
+        if p.on_exists is not None:
+            p.on_exists()
+
+
+def _same_object(session: LdapSession, p: AddEntry) -> bool:
+    """Whether the object at ``p.dn`` is the one ``p`` would have made: its most specific class, and
+    its sAMAccountName when ``p`` sets one."""
+    found = session.get(p.dn, ("objectClass", "sAMAccountName"))
+    if found is None:  # the name is taken elsewhere (a sAMAccountName in another container)
+        return False
+    classes = casefolded(found.all("objectClass"))
+    if p.object_class and p.object_class[-1].casefold() not in classes:
+        return False
+    sam = p.attributes.get("sAMAccountName")
+    return sam is None or str(found.first("sAMAccountName", "")).casefold() == str(sam).casefold()
 
 
 def apply_modify(session: LdapSession, change: Change) -> None:
@@ -166,9 +189,11 @@ def apply_add_members(session: LdapSession, change: Change) -> None:
     try:
         session.modify(p.group_dn, {"member": [("add", list(p.members))]})
     except LdapError as e:
-        if e.code != _VALUE_EXISTS:
+        # Samba answers a member value that is there already with entryAlreadyExists, not
+        # attributeOrValueExists (RFC 4511 4.6) as Windows does.
+        if e.code not in (_VALUE_EXISTS, _ENTRY_EXISTS):
             raise
-        # Someone added one of them since the plan was made: add only the rest.
+        # Someone added one of them since the plan was made (another import): add only the rest.
         entry = session.get(p.group_dn, ("member",))
         have = casefolded(entry.all("member")) if entry else frozenset()
         rest = [m for m in p.members if m.casefold() not in have]

@@ -7,24 +7,27 @@ With ``--update`` the same chunks also fill existing users' mail, givenName and 
 their row's OU (rules in :mod:`adprep.prep.users`); a row that leaves a user without mail is a
 warning in the plan.
 
-Generated passwords go only to ``--passwords-out`` (a CSV, mode 0600, appended to): each is written
-and flushed before the add that sets it, and a later run reuses a password the file already holds
-for a user still missing, so a run killed half-way loses no password and writes no stale one.
+Generated passwords go only to ``--passwords-out`` (a CSV, mode 0600, appended to): a chunk's are
+written and fsynced before its first add, and a later run reuses a password the file already holds
+for a user still missing, so a run killed half-way loses no password. A user another run created
+first (an add answered entryAlreadyExists) is adopted, and the password saved for it withdrawn
+(:class:`PasswordsFile`).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import generate_password
 from adprep.errors import InputError
-from adprep.jobs.ldap_apply import casefolded, existing_dns, find_by_sam, ldap_appliers, open_private
+from adprep.jobs.ldap_apply import casefolded, existing_dns, find_by_sam, ldap_appliers
 from adprep.prep.csv_users import (
     CsvIndex,
     CsvUser,
@@ -122,20 +125,68 @@ def check_directory(session: LdapSession, settings: UsersImportSettings, index: 
 
 
 class PasswordsFile:
-    """The ``--passwords-out`` CSV: ``sAMAccountName,password`` lines, 0600, appended to."""
+    """The ``--passwords-out`` CSV: ``sAMAccountName,password`` rows, mode 0600, appended to.
 
-    def __init__(self, path: Path) -> None:
+    Nothing a crash can lose: the generated passwords of a chunk are appended in one write and
+    fsynced before the chunk's first add, so a run killed at any point (or a machine losing power)
+    never leaves a created user whose password is not in the file, and a later run reuses the
+    password the file holds for a user still missing. The last row of a user wins; a row with an
+    empty password withdraws the ones before it (the run that wrote them found the user created by
+    someone else meanwhile, so that password was never set). A last line without its line end (a
+    write cut off) is ignored, and ended before anything more is appended. With ``lock`` (a run
+    that writes), the file is locked from reading to :meth:`close`, so two imports that write the
+    same file take turns: the second waits (``on_wait`` is told first) and plans after the first.
+    """
+
+    def __init__(self, path: Path, *, lock: bool = False, on_wait: Callable[[], None] | None = None) -> None:
         self.path = path
         self.known: dict[str, str] = {}
-        if path.exists():
+        self._fd: int | None = None
+        self._torn = False
+        self._pending: dict[str, tuple[str, Secret]] = {}
+        """Generated passwords of the chunk being planned, written by the chunk's first add."""
+        if lock:
+            self._fd = self._open()
             try:
-                with path.open(encoding="utf-8", newline="") as f:
-                    for row in csv.reader(f):
-                        if len(row) == 2 and row[0] != "sAMAccountName":
-                            self.known[row[0].casefold()] = row[1]
-            except (OSError, UnicodeDecodeError) as e:
-                raise InputError(f"Cannot read the passwords file {path}: {e}") from None
-        self._out: TextIO | None = None
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        if self._fd is not None or path.exists():
+            self._read()
+
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+            os.fchmod(fd, 0o600)
+        except OSError as e:
+            raise InputError(
+                f"Cannot write {self.path}: {e.strerror or e}", hint="Check the path and its permissions."
+            ) from None
+        return fd
+
+    def _read(self) -> None:
+        try:
+            if self._fd is not None:
+                size = os.fstat(self._fd).st_size
+                data = os.pread(self._fd, size, 0) if size else b""
+            else:
+                data = self.path.read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"Cannot read the passwords file {self.path}: {e}") from None
+        if text and not text.endswith("\n"):
+            self._torn = True
+            text = text[: text.rfind("\n") + 1]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(row) != 2 or row[0] == "sAMAccountName":
+                continue
+            if row[1]:
+                self.known[row[0].casefold()] = row[1]
+            else:
+                self.known.pop(row[0].casefold(), None)
 
     def password_for(self, user: CsvUser) -> Secret:
         if user.password is not None:
@@ -145,25 +196,62 @@ class PasswordsFile:
             return Secret(reused, f"file:{self.path}")
         return Secret(generate_password(), "generated")
 
+    def start_chunk(self) -> None:
+        """A new chunk is being planned: generated passwords planned before and never applied (a
+        dry run) are dropped, so memory does not grow with the file."""
+        self._pending.clear()
+
     def before_create(self, user: CsvUser, secret: Secret) -> Callable[[], None] | None:
         if user.password is not None or user.key in self.known:
             return None
-        return lambda: self.save(user.sam, secret)
+        self._pending[user.key] = (user.sam, secret)
+        return self.write_pending
 
-    def save(self, sam: str, secret: Secret) -> None:
-        if self._out is None:
-            self._out = open_private(self.path, append=True)
-            # Not tell(): a file opened for appending reports position 0 until its first write.
-            if os.fstat(self._out.fileno()).st_size == 0:
-                self._out.write("sAMAccountName,password\r\n")
-        csv.writer(self._out).writerow([sam, secret.reveal()])
-        self._out.flush()  # on disk before the add that sets it
+    def on_exists(self, user: CsvUser) -> Callable[[], None] | None:
+        """What to do when the user turns out created by someone else: withdraw our password."""
+        if user.password is not None:
+            return None
+        return lambda: self.withdraw(user.sam)
+
+    def write_pending(self) -> None:
+        """Append every generated password of the chunk, on disk before the first add (then a no-op)."""
+        if not self._pending:
+            return
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        for sam, secret in self._pending.values():
+            writer.writerow([sam, secret.reveal()])
+        self._append(buf.getvalue())
         # Not kept in ``known``: each row is planned once, and memory must not grow with the file.
+        self._pending.clear()
+
+    def withdraw(self, sam: str) -> None:
+        self.known.pop(sam.casefold(), None)
+        buf = io.StringIO(newline="")
+        csv.writer(buf).writerow([sam, ""])
+        self._append(buf.getvalue())
+
+    def _append(self, text: str) -> None:
+        if self._fd is None:
+            self._fd = self._open()
+        fd = self._fd
+        if os.fstat(fd).st_size == 0:
+            text = "sAMAccountName,password\r\n" + text
+        elif self._torn:
+            text = "\r\n" + text
+        self._torn = False
+        data = memoryview(text.encode("utf-8"))
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+            os.fsync(fd)
+        except OSError as e:
+            raise InputError(f"Cannot write {self.path}: {e.strerror or e}", hint="Check the disk.") from None
 
     def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock
+            self._fd = None
 
 
 #: Rows planned and applied at a time: enough for batched lookups (``BATCH`` names per search),
@@ -230,6 +318,8 @@ def plan_users_chunks(
     numbered: dict[str, int] = {}
     rows = iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn)
     for users in _chunks(rows, chunk_size or CHUNK):
+        if passwords is not None:
+            passwords.start_chunk()
         found = find_by_sam(session, base, (u.key for u in users), ("memberOf", *UPDATED_ATTRIBUTES))
         observed = {k: _observed(e) for k, e in found.items()}
         plan = plan_users(
@@ -239,6 +329,7 @@ def plan_users_chunks(
             domain=settings.directory.domain,
             password_for=password_for,
             before_create=passwords.before_create if passwords is not None else None,
+            on_exists=passwords.on_exists if passwords is not None else None,
             numbering_from=numbered,
             update=settings.update,
             move_to_default=settings.default_given,

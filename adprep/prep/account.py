@@ -61,9 +61,15 @@ class ObservedAccount:
 
 
 def plan_account(
-    spec: AccountSpec, observed: ObservedAccount | None, *, before_password: Callable[[], None] | None = None
+    spec: AccountSpec,
+    observed: ObservedAccount | None,
+    *,
+    before_password: Callable[[], None] | None = None,
+    on_exists: Callable[[], None] | None = None,
 ) -> Plan:
-    """``before_password`` runs just before the password is sent (to save a generated one first)."""
+    """``before_password`` runs just before the password is sent (to save a generated one first);
+    ``on_exists`` when the add finds the account created by someone else meanwhile
+    (:class:`adprep.prep.ldap_writes.AddEntry`)."""
     changes: list[Change] = []
     in_place: list[str] = []
     create_id: str | None = None
@@ -96,6 +102,7 @@ def plan_account(
                     },
                     password=spec.password,
                     before=before_password,
+                    on_exists=on_exists,
                 ),
             )
         )

@@ -7,6 +7,9 @@ Rules (README "Directory prep"):
 - A missing user is created in one add with its password and ``userAccountControl`` NORMAL_ACCOUNT
   (enabled): the add is atomic, so a run killed half-way leaves each user either absent (the next
   run creates it) or complete; nothing needs mending afterwards.
+- An add that finds the user already there, created by another run since this one looked
+  (entryAlreadyExists on the same DN, with the same sAMAccountName), adopts it as a re-run would:
+  the change counts as applied and the user's memberships still go in.
 - An existing user is never changed (attributes, password, enabled state): the import creates.
   It only gains the groups its row names and it is not in yet.
 - With ``update`` (``--update``), an existing user also gets the row's ``mail``, ``givenName`` and
@@ -163,6 +166,7 @@ def plan_users(
     domain: str,
     password_for: Callable[[CsvUser], Secret],
     before_create: Callable[[CsvUser, Secret], Callable[[], None] | None] | None = None,
+    on_exists: Callable[[CsvUser], Callable[[], None] | None] | None = None,
     command: str = "users import",
     numbering_from: Mapping[str, int] | None = None,
     update: bool = False,
@@ -174,7 +178,8 @@ def plan_users(
     ``groups``: casefolded group name -> its DN (every group the rows name; validation checked).
     ``password_for`` gives a new user's password (the row's, or a generated one); it is called only
     for users to create. ``before_create`` may return a callable run just before the add (to save a
-    generated password first). ``numbering_from``: group DN -> membership changes already planned
+    generated password first), ``on_exists`` one run when the add finds the user created by someone
+    else meanwhile (:class:`adprep.prep.ldap_writes.AddEntry`). ``numbering_from``: group DN -> membership changes already planned
     for it (by earlier chunks), so change ids stay unique across chunks. ``update`` and
     ``move_to_default``: see the module's rules.
     """
@@ -210,6 +215,7 @@ def plan_users(
                         user_attributes(user, domain),
                         password=secret,
                         before=before_create(user, secret) if before_create else None,
+                        on_exists=on_exists(user) if on_exists else None,
                     ),
                 )
             )

@@ -67,6 +67,10 @@ _HINTS: dict[int, tuple[str, str]] = {
 }  # fmt: skip
 
 
+#: What :meth:`SmbSession.replace_file` appends to a file's name for the copy it writes first.
+TEMP_SUFFIX = ".adprep-tmp"
+
+
 @dataclass(frozen=True)
 class SmbTarget:
     """Where to connect."""
@@ -275,6 +279,20 @@ class SmbSession:
                     partial(self._conn.writeFile, tree, fid, chunk, offset),
                 )
                 offset += len(chunk)
+
+    def replace_file(self, share: str, path: str, data: bytes) -> None:
+        """Write ``data`` to ``path`` so that a reader, or a run killed half-way, finds the old bytes or
+        the new ones, never a truncated file (which would lose a GPO's other settings): the bytes go to
+        ``<path>.adprep-tmp`` first, which is then renamed over ``path`` (SMB2 SET_INFO
+        FileRenameInformation with ReplaceIfExists, MS-FSCC 2.4.37). A copy left by a killed run is
+        overwritten by the next write of the same file. The file then has the security descriptor the
+        copy inherited from its folder: callers that care set it afterwards."""
+        temp = path + TEMP_SUFFIX
+        self.write_file(share, temp, data)
+        self._call(
+            f"Renaming {self._where(share, temp)} to {_path(path).rpartition(chr(92))[2]}",
+            lambda: self._conn.rename(share, _path(temp), _path(path)),
+        )
 
     def write_security(
         self, share: str, path: str, descriptor: bytes, *, info: int = SYSVOL_SECURITY_INFORMATION

@@ -88,7 +88,17 @@ def import_(
     try:
         index = validate_users_file(settings)
         # Only read here; it is written just before each add, so a dry run never touches it.
-        passwords = PasswordsFile(passwords_out) if passwords_out is not None else None
+        # A run that writes locks it: two imports writing the same file take turns.
+        passwords = None
+        if passwords_out is not None:
+
+            def waiting() -> None:
+                if not app.quiet:
+                    click.echo(
+                        f"adprep: waiting for another adprep run that writes {passwords_out}", err=True
+                    )
+
+            passwords = PasswordsFile(passwords_out, lock=not dry_run, on_wait=waiting)
         # The writer prints nothing before the first chunk: a missing OU or group (raised by the
         # first step) leaves stdout empty.
         out = app.plan_writer("users import", fmt=fmt, dry_run=dry_run)
