@@ -51,8 +51,8 @@ from dataclasses import dataclass, field
 from adprep import requirements as req
 from adprep.ad.dn import dn_equal, parse_dn
 from adprep.ad.gplink import parse_gplink
-from adprep.collect.gpo import LinkContainer
 from adprep.errors import InputError, WireFormatError
+from adprep.facts.gpo import LinkContainer
 from adprep.gpo.registry_pol import DELETE_PREFIX, DELETE_VALUES, PolEntry
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 

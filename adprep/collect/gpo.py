@@ -13,63 +13,22 @@ container such as ``CN=Computers`` is not one: its ``gPLink`` would be ignored, 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
 from adprep.ad.dn import escape_filter_value, is_descendant, parse_dn, render_dn
 from adprep.collect.account import computers_container
 from adprep.errors import InputError, LdapError
+from adprep.facts.gpo import GpoObject, LinkContainer, SysvolState
+from adprep.gpo.paths import ADM_FOLDER, SYSVOL_SHARE, policies_dn, sysvol_folder
 from adprep.transport.ldap import LdapSession
 from adprep.transport.smb import TEMP_SUFFIX, SmbSession
 
-SYSVOL_SHARE = "SYSVOL"
-#: The GPO folder's ``Adm`` sub-folder, where the editor's "Add/Remove Templates" copies ADM files.
-ADM_FOLDER = "Adm"
 GPC_ATTRIBUTES = (
     "cn", "displayName", "gPCFileSysPath", "versionNumber", "flags", "gPCMachineExtensionNames",
     "gPCFunctionalityVersion",
 )  # fmt: skip
 #: LDAP_SERVER_SD_FLAGS: owner, group and DACL (MS-ADTS 3.1.1.3.4.1.11).
 SD_OWNER_GROUP_DACL = 0x7
-
-
-def policies_dn(base_dn: str) -> str:
-    return f"CN=Policies,CN=System,{base_dn}"
-
-
-def gpo_dn(guid: str, base_dn: str) -> str:
-    return f"CN={guid},{policies_dn(base_dn)}"
-
-
-def sysvol_folder(domain: str, guid: str) -> str:
-    """The GPO's folder inside the SYSVOL share: ``<domain>/Policies/{GUID}``."""
-    return f"{domain}/Policies/{guid}"
-
-
-def file_sys_path(domain: str, guid: str) -> str:
-    """``gPCFileSysPath`` as GPMC writes it (MS-GPOL 2.2.4)."""
-    return f"\\\\{domain}\\SysVol\\{domain}\\Policies\\{guid}"
-
-
-@dataclass(frozen=True)
-class GpoObject:
-    """A groupPolicyContainer as read."""
-
-    dn: str
-    guid: str
-    """``{XXXXXXXX-...}`` as in the CN."""
-    display_name: str | None
-    file_sys_path: str | None
-    version: int | None
-    """``versionNumber`` (unsigned); None when the attribute is missing."""
-    flags: int | None
-    """MS-GPOL 2.2.2: 1 user half disabled, 2 computer half disabled."""
-    machine_extensions: str | None
-    functionality_version: int | None = None
-    security_descriptor: bytes | None = field(default=None, repr=False)
-    """``nTSecurityDescriptor`` with owner, group and DACL."""
-    children: frozenset[str] = frozenset()
-    """Child container names present, casefolded (``machine``, ``user``)."""
 
 
 def _int(value: object) -> int | None:
@@ -151,31 +110,6 @@ def find_gpo(session: LdapSession, base_dn: str, name: str) -> GpoObject | None:
 # -- SYSVOL -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SysvolState:
-    """A GPO's SYSVOL folder as read. Paths are relative to the folder, with ``/``."""
-
-    folder: str
-    """``<domain>/Policies/{GUID}`` inside the SYSVOL share."""
-    exists: bool
-    entries: Mapping[str, bool] = field(default_factory=dict)
-    """Every path below the folder → is it a folder. Names as the server spells them."""
-    gpt_ini: bytes | None = None
-    registry_pol: bytes | None = None
-    acls: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-    """Path (``""`` for the folder itself) → its security descriptor."""
-    adm_files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-    """``Adm/<name>.adm`` → its bytes: the ADM templates installed in the GPO ("Add/Remove Templates")."""
-
-    def actual(self, path: str) -> str | None:
-        """The server's spelling of ``path`` (SYSVOL names are case-insensitive), if it exists."""
-        wanted = path.casefold()
-        for name in self.entries:
-            if name.casefold() == wanted:
-                return name
-        return None
-
-
 def _walk(smb: SmbSession, folder: str, prefix: str, out: dict[str, bool]) -> None:
     for entry in smb.list_dir(SYSVOL_SHARE, f"{folder}/{prefix}" if prefix else folder):
         if not entry.is_dir and entry.name.endswith(TEMP_SUFFIX):
@@ -218,16 +152,6 @@ def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool =
 
 
 # -- links ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkContainer:
-    """A domain, OU or site head with its links."""
-
-    dn: str
-    gplink: str | None
-    block_inheritance: bool = False
-    """``gPOptions`` = 1 (MS-GPOL 2.2.2): links above this container do not apply, unless enforced."""
 
 
 def collect_link_container(session: LdapSession, dn: str) -> LinkContainer | None:

@@ -26,9 +26,6 @@ from adprep.checks.gpo import (
 )
 from adprep.collect.gpo import (
     SD_OWNER_GROUP_DACL,
-    SYSVOL_SHARE,
-    GpoObject,
-    SysvolState,
     collect_computers_container,
     collect_gpo,
     collect_link_container,
@@ -36,12 +33,12 @@ from adprep.collect.gpo import (
     collect_sites,
     collect_sysvol,
     find_gpo,
-    gpo_dn,
-    sysvol_folder,
 )
 from adprep.errors import AdprepError, InputError, LdapError, WireFormatError, reason_of
+from adprep.facts.gpo import GpoObject, SysvolState
 from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
+from adprep.gpo.paths import SYSVOL_SHARE, gpo_dn, sysvol_folder
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
 from adprep.jobs.directory_session import open_session

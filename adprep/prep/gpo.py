@@ -1,6 +1,6 @@
 """Plans for GPOs: create or complete one, write its Registry.pol settings, link and unlink it.
 
-Pure: observed facts (:mod:`adprep.collect.gpo`) and what is wanted in, a
+Pure: observed facts (:mod:`adprep.facts.gpo`) and what is wanted in, a
 :class:`adprep.prep.plan.Plan` out. The order of the changes is what makes a run that is cut off
 half-way finish on the next run:
 
@@ -32,19 +32,11 @@ from dataclasses import dataclass, field
 from adprep import requirements as req
 from adprep.ad.gplink import add_link, parse_gplink, remove_link
 from adprep.ad.sysvol_acl import file_security_descriptor, same_acl
-from adprep.collect.gpo import (
-    ADM_FOLDER,
-    SYSVOL_SHARE,
-    GpoObject,
-    LinkContainer,
-    SysvolState,
-    file_sys_path,
-    gpo_dn,
-    sysvol_folder,
-)
 from adprep.errors import InputError, WireFormatError
+from adprep.facts.gpo import GpoObject, LinkContainer, SysvolState
 from adprep.gpo.gpt_ini import GptIni, bump_machine, join_version, ldap_version, parse_gpt_ini, render_gpt_ini
 from adprep.gpo.gpt_ini import split_version as split
+from adprep.gpo.paths import ADM_FOLDER, SYSVOL_SHARE, file_sys_path, gpo_dn, sysvol_folder
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol, parse_registry_pol, set_values
 from adprep.prep.ldap_writes import ACTION_ADD, ACTION_MODIFY, AddEntry, ModifyEntry
 from adprep.prep.plan import Change, Plan

@@ -22,9 +22,10 @@ import pytest
 from adprep import requirements as req
 from adprep.ad.dn import escape_filter_value
 from adprep.collect.account import COMPUTERS_CONTAINER_GUID as COMPUTERS_GUID
-from adprep.collect.gpo import SYSVOL_SHARE, collect_link_container, collect_sysvol, find_gpo
+from adprep.collect.gpo import collect_link_container, collect_sysvol, find_gpo
 from adprep.gpo.adm import parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini
+from adprep.gpo.paths import SYSVOL_SHARE
 from adprep.gpo.pcoip import Clipboard, PcoipRequest, parse_policy_choice, policy_entries
 from adprep.gpo.registry_pol import PolEntry
 from adprep.jobs.directory_session import directory_settings

@@ -14,7 +14,7 @@ from adprep.checks.gpo import (
     site_name,
     site_scopes,
 )
-from adprep.collect.gpo import LinkContainer
+from adprep.facts.gpo import LinkContainer
 from adprep.gpo.registry_pol import PolEntry
 from adprep.model import Status
 

@@ -16,8 +16,8 @@ from adprep.ad.sysvol_acl import (
     same_acl,
     security_information,
 )
-from adprep.collect.gpo import GpoObject, LinkContainer, SysvolState
 from adprep.errors import InputError
+from adprep.facts.gpo import GpoObject, LinkContainer, SysvolState
 from adprep.gpo.gpt_ini import GptIni, render_gpt_ini
 from adprep.gpo.registry_pol import PolEntry, encode_registry_pol
 from adprep.prep.gpo import (
