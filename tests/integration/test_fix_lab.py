@@ -4,14 +4,23 @@ directory never touches the DCs other tests rely on.
 Each fix follows one story: break the state → ``preflight`` flags the check → ``fix --dry-run`` shows
 the plan and writes nothing → ``fix`` applies it and shows the check before and after → ``preflight``
 passes that check → a second ``fix`` plans nothing. Every object a test makes is removed afterwards;
-what a test breaks on dc5 (the delegation group, its ACEs) the next ``fix`` puts back.
+what a test breaks on dc5 (the delegation group, its ACEs, an SRV record) is put back.
+
+What adprep cannot write is proven too: the routed lab's subnet-b (its "security group" drops TCP 389
+and UDP 88) gives the security-group and firewall rules for exactly those ports and that CIDR, and the
+samba-tool command printed for a missing SRV record is run as printed. On dc1 and dc4, shared with
+other tests, only dry runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
+import shlex
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +37,7 @@ from adprep.requirements import DELEGATION_GROUP
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect
 from tests.cli.test_cli_fix import validate_fix
-from tests.conftest import LabDc, LabNet, _dc, _facts
+from tests.conftest import LabDc, LabNet, _dc, _facts, missing_peer
 from tests.integration.test_account_lab import (
     DONT_REQ_PREAUTH,
     NORMAL_ACCOUNT,
@@ -513,3 +522,41 @@ def test_ports_dropped_from_an_aws_subnet_become_the_rules_to_add(
         f"add subnet {b.cidr} to AD site Default-First-Site-Name",
     ]
     assert all(c["status"] == "planned" for c in data["plan"]["changes"])
+
+
+# --- a missing SRV record: the command printed for a Samba DC, run as printed ------------------------------
+
+
+def test_missing_srv_record_gets_commands_and_the_samba_one_works(adprep: Adprep, dc5: LabDc) -> None:
+    if shutil.which("samba-tool") is None:
+        missing_peer("samba-tool is needed (scripts/install installs samba)")
+    # samba-tool reads the password from PASSWD, never from its command line
+    env = {**os.environ, "PASSWD": dc5.admin_password}
+    record = ["lab.example", "_kerberos._tcp", "SRV", f"{dc5.fqdn} 88 0 100"]
+    srv = f"dns.srv.kerberos_tcp.{dc5.address}.udp"
+    # Given dc5's _kerberos._tcp record deleted from its DNS
+    subprocess.run(["samba-tool", "dns", "delete", dc5.address, *record, "-U", dc5.admin_user], env=env,
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    try:
+        assert adprep.preflight()[srv]["status"] == "fail"
+        # When fix runs dry (the DC given, since DNS no longer finds it)
+        code, dry = adprep.fix_json("--dry-run", "--dc", dc5.address, "--dc-name", dc5.fqdn)
+        assert code == 0 and changes(dry) == []
+        steps = {s["id"]: s for s in dry["commands"]}
+        # Then nltest on the DCs, the record on the DNS server in PowerShell, and for Samba
+        assert steps["dns.register-dc-records"]["commands"] == ["nltest /dsregdns"]
+        assert srv in steps["dns.register-dc-records"]["addresses"]
+        assert steps[f"dns.add-srv:{dc5.address}"]["commands"] == [
+            f"Add-DnsServerResourceRecord -ComputerName '{dc5.address}' -ZoneName 'lab.example' -Srv -Name "
+            f"'_kerberos._tcp' -DomainName '{dc5.fqdn}' -Priority 0 -Weight 100 -Port 88"
+        ]
+        (samba,) = steps[f"dns.add-srv-samba:{dc5.address}"]["commands"]
+        # When the Samba command runs exactly as printed
+        proc = subprocess.run(shlex.split(samba), env=env, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        # Put back whatever happened (a record that is there already is refused, harmlessly)
+        add = ["samba-tool", "dns", "add", dc5.address, *record, "-U", dc5.admin_user]
+        subprocess.run(add, env=env, capture_output=True, timeout=60)
+    # Then the preflight finds the record again
+    assert adprep.preflight()[srv]["status"] == "pass"
