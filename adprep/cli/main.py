@@ -128,8 +128,25 @@ def _one_line(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every outcome into an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    if debug:
-        _log_to_stderr()
+    if not debug:
+        return _exit_status(argv, debug=False)
+    _log_to_stderr()
+    try:
+        return _exit_status(argv, debug=True)
+    finally:
+        _stop_logging_to_stderr()  # a later main() in this process (tests) without --debug prints none
+
+
+def _stop_logging_to_stderr() -> None:
+    import logging
+
+    logger = logging.getLogger("adprep")
+    for handler in [h for h in logger.handlers if h.name == "adprep-debug"]:
+        logger.removeHandler(handler)
+
+
+def _exit_status(argv: list[str] | None, *, debug: bool) -> int:
+    """Run the CLI; the exit status of its outcome (the one place exceptions become exit statuses)."""
     try:
         rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
     except click.exceptions.Abort:
