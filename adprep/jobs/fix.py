@@ -55,6 +55,10 @@ _NO_WRITER = (
     "adprep fixes this over LDAP with an account that may write: pass --user (its password in "
     "ADPREP_PASSWORD or --password-file), and --dc unless the preflight's DC is the one to write to."
 )
+_NO_DC = (
+    "adprep fixes this over LDAP, and the preflight's directory checks reached no domain controller to "
+    "write to: fix the failures that kept them from running, or pass --dc with a writable DC."
+)
 
 
 @dataclass(frozen=True)
@@ -296,15 +300,17 @@ def plan_fix(
         "subnets": bool(subnets),
     }
     if session is None or directory is None:
-        for r in [*rights, *([locked] if locked else []), *([preauth_result] if preauth_result else [])]:
-            extra.append(Leftover(r.id, r.status, r.title, _NO_WRITER))
+        why = _NO_WRITER if settings.admin.user is None or settings.admin.password is None else _NO_DC
+        chosen_preauth = [preauth_result] if preauth_result and settings.preauth_users else []
+        for r in [*rights, *([locked] if locked else []), *chosen_preauth]:
+            extra.append(Leftover(r.id, r.status, r.title, why))
         if subnets:
             extra.append(
                 Leftover(
                     "sites.subnets",
                     Status.WARN,
                     f"AD Connector subnets {', '.join(map(str, subnets))}",
-                    "Not compared with the forest's subnet objects: " + _NO_WRITER,
+                    "Not compared with the forest's subnet objects: " + why,
                 )
             )
         wanted = dict.fromkeys(wanted, False)

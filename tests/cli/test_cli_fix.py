@@ -133,3 +133,18 @@ def test_preflight_refuses_a_bad_subnet_before_any_traffic(capsys: pytest.Captur
         ["preflight", "--domain", "corp.example.com", "--dns-ip", "10.0.0.10", "--subnet", "10.1.1.7/24"]
     )
     assert code == 2 and "Did you mean 10.1.1.0/24?" in capsys.readouterr().err
+
+
+def test_no_dc_to_write_to_is_said_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an account that may write, and DNS servers that do not answer (nothing listens on 127.0.0.99)
+    monkeypatch.setenv("ADPREP_PASSWORD", "not-used-1A")
+    code = main(["fix", "--domain", "lab.example", "--dns-ip", "127.0.0.99", "--user", "Administrator",
+                 "--subnet", "10.9.9.0/24", "--timeout", "1", "--dry-run", "--format", "json"])  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    validate_fix(data)
+    # Then nothing is planned, and the subnet is left saying why: no DC to write to, not a missing --user
+    assert code == 0 and data["plan"]["changes"] == []
+    reason = {x["id"]: x["reason"] for x in data["not_fixed"]}["sites.subnets"]
+    assert "--dc" in reason and "--user" not in reason
