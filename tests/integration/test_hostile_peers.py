@@ -416,3 +416,33 @@ def test_ports_and_radius_as_processes_against_never_ending_replies(peer: Hostil
 
 if __name__ == "__main__":  # pragma: no cover - a manual run against one peer
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+@pytest.mark.parametrize("kind", ["oversized", "drip"])
+def test_dns_through_a_relay_bounds_hostile_replies_as_locally(
+    peer: HostilePeer, kind: str, tmp_path: Path
+) -> None:
+    # Given the SSH relay (a stand-in ssh runs it on this host) and a DNS server answering hostile replies
+    peer.behaviour = Behaviour(kind)  # type: ignore[arg-type]
+    ssh = tmp_path / "ssh"
+    ssh.write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    ssh.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+
+    # When a preflight asks it from the relay's vantage (the relay frames DNS over TCP itself)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(ADPREP), "preflight", "--domain", DOMAIN, "--dns-ip", HOSTILE, "--timeout", str(TIMEOUT),
+         "--via", "far=ssh://far-end", "--format", "json"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+
+    # Then the relay's verdicts are the local ones: bounded, and naming the malformed reply
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert elapsed <= _limit() + 2.0, elapsed  # the relay's start-up on top
+    servers = [r for r in json.loads(proc.stdout)["results"] if r["id"].startswith(f"dns.server.{HOSTILE}.")]
+    assert len(servers) == 2
+    for r in servers:
+        assert r["status"] == "fail", r
+        assert ("no answer within" in r["title"]) if kind == "drip" else _malformed(r["title"]), r
