@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from adprep.facts.ports import TcpOutcome, TcpProbe
 
-#: SO_LINGER on, 0 s: close() sends RST, so a sweep of many ports leaves no TIME_WAIT behind.
+#: SO_LINGER on, 0 s (set on a socket that connected, just before closing it).
 _LINGER_RST = b"\x01\x00\x00\x00\x00\x00\x00\x00"
 
 
@@ -57,6 +57,8 @@ def sweep_tcp(
         """Record what the kernel said about probe ``i`` (0: connected) and close its socket."""
         if code == 0:
             source = str(sock.getsockname()[0])
+            # SO_LINGER on, 0 s: close() sends RST, so a sweep of many ports leaves no TIME_WAIT behind.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
             sock.close()
             finish(i, "open", source=source)
         else:
@@ -74,10 +76,8 @@ def sweep_tcp(
             return
         try:
             sock.setblocking(False)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
             if bind:
                 sock.bind((bind, 0))
-            started_at[i] = clock()
             code = sock.connect_ex((address, port))
         except OSError as e:  # a bind address this host lacks, an address the kernel rejects
             sock.close()
