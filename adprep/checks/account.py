@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from adprep import requirements as req
 from adprep.ad.account_flags import AccountState, account_state, interval_to_timedelta
-from adprep.collect.account import ALWAYS_PRESENT_USER_ATTRIBUTES, AccountFacts, BindOutcome
+from adprep.facts.account import ALWAYS_PRESENT_USER_ATTRIBUTES, AccountFacts, BindOutcome, KerberosLogin
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
-from adprep.transport.kerberos import KerberosLogin
 
 #: A service account password that expires this soon is worth a warning.
 PASSWORD_EXPIRY_WARN = timedelta(days=14)

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from adprep import requirements as req
 from adprep.ad.functional_level import describe_level, meets_minimum
-from adprep.collect.account import VlvProbe
-from adprep.collect.directory import (
+from adprep.facts.account import VlvProbe
+from adprep.facts.directory import (
     DEFAULT_MAX_TEMP_TABLE_SIZE,
     DirectoryFacts,
     Observed,

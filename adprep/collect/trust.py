@@ -15,53 +15,17 @@ which the verdict reports as "no trust found", with what it read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from adprep.collect.account import BindOutcome, ContainerRights, bind_outcome, read_container_rights
-from adprep.collect.directory import Observed, RootDse, collect_root_dse
+from adprep.collect.account import bind_outcome, read_container_rights
+from adprep.collect.directory import collect_root_dse
 from adprep.errors import TransportError
+from adprep.facts.directory import Observed
+from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.secret import Secret
 from adprep.transport.ldap import Entry, LdapSession, LdapTarget, connect
 
 #: MS-ADTS 6.1.1.2.1.1.5 (crossRef systemFlags): FLAG_CR_NTDS_DOMAIN, the crossRef names an AD domain.
 FLAG_CR_NTDS_DOMAIN = 0x2
 _TRUST_ATTRIBUTES = ("trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes")
-
-
-@dataclass(frozen=True)
-class TrustedDomain:
-    """One trustedDomain object, as stored in the account domain."""
-
-    dn: str
-    partner: str
-    """``trustPartner``: the other domain's DNS name (its NetBIOS name for a downlevel trust)."""
-    flat_name: str | None
-    direction: int
-    """``trustDirection`` (MS-ADTS 6.1.6.7.12): 1 inbound (the partner trusts this domain), 2 outbound,
-    3 both, 0 disabled."""
-    type: int
-    """``trustType`` (6.1.6.7.15): 1 downlevel (NT4), 2 uplevel (AD), 3 MIT Kerberos realm."""
-    attributes: int
-    """``trustAttributes`` (6.1.6.7.9): 0x4 quarantined (SID filtering), 0x8 forest transitive, 0x10
-    cross-organization (selective authentication), 0x20 within forest, 0x40 treat as external..."""
-
-
-@dataclass(frozen=True)
-class ForestDomain:
-    """A domain of the account domain's forest (a domain crossRef)."""
-
-    dns_root: str
-    netbios: str | None
-    nc: str | None
-
-
-@dataclass(frozen=True)
-class TrustFacts:
-    domain: str
-    """The account domain the objects were read from."""
-    dc: str
-    trusts: tuple[TrustedDomain, ...]
-    forest: tuple[ForestDomain, ...]
 
 
 def _int(entry: Entry, name: str) -> int:
@@ -111,20 +75,6 @@ def collect_trusts(session: LdapSession, domain: str, base_dn: str) -> TrustFact
             for r in refs
         )
     return TrustFacts(domain=domain, dc=session.target.address, trusts=trusts, forest=forest)
-
-
-@dataclass(frozen=True)
-class TargetDcFacts:
-    """What one DC of the target domain showed: its rootDSE (anonymously), and, as the service account
-    through the trust, the rights on the container where computers go."""
-
-    address: str
-    root_dse: Observed[RootDse]
-    container_dn: str
-    bind: BindOutcome | None = None
-    """None: no bind was tried (``not_tried`` says why)."""
-    container: Observed[ContainerRights] | None = None
-    not_tried: str | None = None
 
 
 def collect_target_dc(

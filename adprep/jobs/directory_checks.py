@@ -14,12 +14,13 @@ from adprep.ad.dn import ou_path_to_dn
 from adprep.checks.account import check_account, check_kerberos
 from adprep.checks.directory import check_directory, check_functional_level, check_time_skew
 from adprep.collect.account import collect_service_account
-from adprep.collect.directory import DirectoryFacts, Observed, collect_directory, collect_root_dse
+from adprep.collect.directory import collect_directory, collect_root_dse
 from adprep.errors import TransportError
+from adprep.facts.directory import DirectoryFacts, LdapMode, Observed
 from adprep.model import CheckResult
 from adprep.secret import Secret
 from adprep.transport.kerberos import kerberos_login
-from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
+from adprep.transport.ldap import LdapSession, LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
 
 

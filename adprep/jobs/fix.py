@@ -22,9 +22,10 @@ from adprep.ad.sites import DEFAULT_SITE, Network
 from adprep.checks.directory import check_preauth_users
 from adprep.checks.sites import check_subnet_sites
 from adprep.collect.dc_locator import find_dc, is_address
-from adprep.collect.directory import Observed, read_preauth_users
+from adprep.collect.directory import read_preauth_users
 from adprep.collect.sites import collect_site_names, collect_subnets, configuration_nc
 from adprep.errors import InputError, TransportError, reason_of
+from adprep.facts.directory import LdapMode, Observed
 from adprep.jobs.delegate import delegate_settings, plan_delegate
 from adprep.jobs.directory_session import DirectorySettings, open_session
 from adprep.jobs.ldap_apply import find_by_sam, ldap_appliers
@@ -46,7 +47,7 @@ from adprep.prep.sites import plan_subnets
 from adprep.report_json import read_report
 from adprep.requirements import DELEGATION_GROUP
 from adprep.secret import Secret
-from adprep.transport.ldap import LdapMode, LdapSession
+from adprep.transport.ldap import LdapSession
 from adprep.transport.network import LocalNetwork
 from adprep.validate import parse_address, parse_subnets
 

@@ -28,6 +28,7 @@ from adprep.checks.sites import check_subnet_sites, subnet_check_id
 from adprep.collect.dns import collect_dns
 from adprep.collect.ports import RpcMapper
 from adprep.errors import InputError
+from adprep.facts.directory import LdapMode
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
 from adprep.jobs.radius import radius_results
 from adprep.jobs.target_domain import (
@@ -42,7 +43,6 @@ from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.runner import build_report, could_not_run, make_vantage, now, run_area, run_area_async
 from adprep.secret import Secret
-from adprep.transport.ldap import LdapMode
 from adprep.transport.tcp import probe_tcp
 from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout, parse_address, parse_subnets

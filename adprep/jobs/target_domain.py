@@ -34,11 +34,12 @@ from adprep.checks.trust import (
     check_trust,
     dn_domain,
 )
-from adprep.collect.directory import Observed
 from adprep.collect.dns import collect_dns
 from adprep.collect.ports import RpcMapper
-from adprep.collect.trust import TargetDcFacts, TrustFacts, collect_target_dc, collect_trusts
+from adprep.collect.trust import collect_target_dc, collect_trusts
 from adprep.errors import InputError
+from adprep.facts.directory import Observed
+from adprep.facts.trust import TargetDcFacts, TrustFacts
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
 from adprep.model import CheckResult, FactValue, Status
 from adprep.transport.ldap import LdapTarget, connect

@@ -12,9 +12,9 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
 
 from adprep.errors import reason_of
+from adprep.facts.account import KerberosLogin
 from adprep.model import ErrorReason
 from adprep.secret import Secret
 
@@ -93,22 +93,6 @@ def _send_receive_bounded(data: bytes, host: str, kdcHost: str | None, port: int
     if error.getErrorCode() != constants.ErrorCodes.KDC_ERR_PREAUTH_REQUIRED.value:
         raise error
     return reply
-
-
-@dataclass(frozen=True)
-class KerberosLogin:
-    """What one AS exchange for an account ended with."""
-
-    kdc: str
-    principal: str
-    ok: bool
-    elapsed_ms: float
-    error_code: int | None = None
-    error_name: str | None = None
-    problem: str | None = None
-    """Why no exchange happened (unreachable KDC, timeout), when it did not."""
-    problem_reason: ErrorReason | None = None
-    """With ``problem``: its kind (the ``reason`` of the check's ``error`` result)."""
 
 
 def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout: float) -> KerberosLogin:

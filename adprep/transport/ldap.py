@@ -18,10 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from adprep.errors import LdapConnectionLost, LdapError, TransportError
+from adprep.facts.directory import LdapMode
 from adprep.model import ErrorReason
 from adprep.secret import Secret
+from adprep.wire.ldap_vlv import (
+    SORT_REQUEST_OID,
+    VLV_REQUEST_OID,
+    VLV_RESPONSE_OID,
+    VlvResponse,
+    decode_vlv_response,
+    encode_sort_request,
+    encode_vlv_request,
+)
 
-LdapMode = Literal["ldaps", "starttls", "plain"]
 Scope = Literal["base", "one", "sub"]
 
 #: LDAP_SERVER_SD_FLAGS_OID (MS-ADTS 3.1.1.3.4.1.11): ask for the DACL only (value 4).
@@ -65,11 +74,10 @@ class Entry:
         return list(self.attributes.get(name) or [])
 
 
-def _explain(code: int | None, message: str | None, fallback: str) -> tuple[str, str | None]:
-    try:
-        from adprep.ad.ldap_errors import explain_ldap_error
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return fallback, None
+def _explain(code: int | None, message: str | None) -> tuple[str, str | None]:
+    """The sentence and hint for an LDAP result code and AD's diagnostic message."""
+    from adprep.ad.ldap_errors import explain_ldap_error  # on first error only: most runs never need it
+
     e = explain_ldap_error(code, message)
     return e.sentence, e.hint
 
@@ -199,7 +207,7 @@ def _as_error(
             diagnostic=message,
             error_reason=ErrorReason.TIMEOUT if "Timeout" in type(exc).__name__ else None,
         )
-    sentence, hint = _explain(code, message, str(description or message))
+    sentence, hint = _explain(code, message)
     return LdapError(
         f"{doing} failed: {sentence}",
         hint=hint,
@@ -412,27 +420,9 @@ class LdapSession:
 
     @property
     def raw_connection(self) -> Any:
-        """The ldap3 connection, for transports that build on it (never for checks)."""
+        """The ldap3 connection, for the benchmarks' set-up and clean-up only (a tree delete, a rebind):
+        adprep itself goes through the methods above, which turn ldap3's errors into adprep's."""
         return self._conn
-
-
-# --- Virtual List View (draft-ietf-ldapext-ldapv3-vlv-09) and server-side sort (RFC 2891) -------------
-
-#: RFC 2891 server-side sort request; VLV needs it (draft-ietf-ldapext-ldapv3-vlv-09 section 1).
-SORT_REQUEST_OID = "1.2.840.113556.1.4.473"
-VLV_REQUEST_OID = "2.16.840.1.113730.3.4.9"
-VLV_RESPONSE_OID = "2.16.840.1.113730.3.4.10"
-
-
-@dataclass(frozen=True)
-class VlvResponse:
-    """The VirtualListViewResponse control value (draft-ietf-ldapext-ldapv3-vlv-09 section 6.2)."""
-
-    target_position: int
-    content_count: int
-    """The server's estimate of how many entries the sorted result holds."""
-    result: int
-    """An LDAP result code; 0 is success."""
 
 
 @dataclass(frozen=True)
@@ -441,120 +431,6 @@ class VlvPage:
 
     entries: tuple[Entry, ...]
     response: VlvResponse | None
-
-
-def _vlv_asn1() -> tuple[Any, Any, Any]:
-    """The ASN.1 types of the sort and VLV controls, built on first use (pyasn1 comes with ldap3)."""
-    from pyasn1.type import namedtype, tag, univ
-
-    def context(simple: Any, number: int) -> Any:
-        """``[number] IMPLICIT`` of a simple type."""
-        return simple.subtype(implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, number))
-
-    sequence_tags: Any = univ.Sequence.tagSet
-
-    class SortKey(univ.Sequence):
-        # RFC 2891 section 1.1: SortKeyList ::= SEQUENCE OF SEQUENCE {attributeType, [0] orderingRule
-        # OPTIONAL, [1] reverseOrder DEFAULT FALSE}
-        componentType = namedtype.NamedTypes(
-            namedtype.NamedType("attributeType", univ.OctetString()),
-            namedtype.OptionalNamedType(
-                "orderingRule",
-                context(univ.OctetString(), 0),
-            ),
-            namedtype.DefaultedNamedType(
-                "reverseOrder",
-                context(univ.Boolean(False), 1),
-            ),
-        )
-
-    class SortKeyList(univ.SequenceOf):
-        componentType = SortKey()
-
-    class ByOffset(univ.Sequence):
-        tagSet = sequence_tags.tagImplicitly(tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 0))
-        componentType = namedtype.NamedTypes(
-            namedtype.NamedType("offset", univ.Integer()),
-            namedtype.NamedType("contentCount", univ.Integer()),
-        )
-
-    class Target(univ.Choice):
-        componentType = namedtype.NamedTypes(
-            namedtype.NamedType("byOffset", ByOffset()),
-            namedtype.NamedType(
-                "greaterThanOrEqual",
-                context(univ.OctetString(), 1),
-            ),
-        )
-
-    class VlvRequest(univ.Sequence):
-        # draft-ietf-ldapext-ldapv3-vlv-09 section 6.1
-        componentType = namedtype.NamedTypes(
-            namedtype.NamedType("beforeCount", univ.Integer()),
-            namedtype.NamedType("afterCount", univ.Integer()),
-            namedtype.NamedType("target", Target()),
-            namedtype.OptionalNamedType("contextID", univ.OctetString()),
-        )
-
-    class VlvResponseValue(univ.Sequence):
-        # draft-ietf-ldapext-ldapv3-vlv-09 section 6.2
-        componentType = namedtype.NamedTypes(
-            namedtype.NamedType("targetPosition", univ.Integer()),
-            namedtype.NamedType("contentCount", univ.Integer()),
-            namedtype.NamedType("virtualListViewResult", univ.Enumerated()),
-            namedtype.OptionalNamedType("contextID", univ.OctetString()),
-        )
-
-    return SortKeyList, VlvRequest, VlvResponseValue
-
-
-def encode_sort_request(attribute: str, *, reverse: bool = False) -> bytes:
-    """The BER value of a server-side sort request on one attribute (RFC 2891)."""
-    from pyasn1.codec.ber import encoder
-
-    sort_key_list, _, _ = _vlv_asn1()
-    keys = sort_key_list()
-    keys[0]["attributeType"] = attribute
-    if reverse:
-        keys[0]["reverseOrder"] = True
-    return bytes(encoder.encode(keys))
-
-
-def encode_vlv_request(*, before: int, after: int, offset: int, content_count: int = 0) -> bytes:
-    """The BER value of a VLV request addressed by offset (draft-ietf-ldapext-ldapv3-vlv-09 6.1).
-
-    ``content_count`` 0 tells the server "I do not know the count yet"; ``offset`` is 1-based."""
-    from pyasn1.codec.ber import encoder
-
-    _, vlv_request, _ = _vlv_asn1()
-    request = vlv_request()
-    request["beforeCount"] = before
-    request["afterCount"] = after
-    by_offset = request["target"].getComponentByName("byOffset")
-    by_offset["offset"] = offset
-    by_offset["contentCount"] = content_count
-    return bytes(encoder.encode(request))
-
-
-def decode_vlv_response(value: bytes) -> VlvResponse:
-    """Decode a VLV response control value; raises :class:`adprep.errors.LdapError` if malformed."""
-    from pyasn1.codec.ber import decoder
-    from pyasn1.error import PyAsn1Error
-
-    _, _, vlv_response = _vlv_asn1()
-    try:
-        decoded, _rest = decoder.decode(value, asn1Spec=vlv_response())
-    except PyAsn1Error as e:
-        raise LdapError(
-            f"The DC sent a VLV response control adprep cannot decode ({e})",
-            hint="This is likely a bug in adprep; please report it with the DC's version.",
-            error_reason=ErrorReason.MALFORMED,
-        ) from e
-    return VlvResponse(
-        target_position=int(decoded["targetPosition"]),
-        content_count=int(decoded["contentCount"]),
-        result=int(decoded["virtualListViewResult"]),
-    )
 
 
 def _replace() -> Any:

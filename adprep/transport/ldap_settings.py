@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adprep.facts.directory import LdapMode
 from adprep.secret import Secret
-from adprep.transport.ldap import LdapMode, LdapTarget
+from adprep.transport.ldap import LdapTarget
 
 
 @dataclass(frozen=True)

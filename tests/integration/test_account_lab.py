@@ -18,10 +18,11 @@ from adprep import requirements as req
 from adprep.checks.account import check_state
 from adprep.collect.account import collect_service_account
 from adprep.errors import LdapError
+from adprep.facts.directory import LdapMode
 from adprep.jobs.directory_checks import run_directory_checks
 from adprep.model import CheckResult, Status
 from adprep.secret import Secret
-from adprep.transport.ldap import LdapMode, LdapSession, LdapTarget, connect
+from adprep.transport.ldap import LdapSession, LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
 from tests.conftest import LabDc
 

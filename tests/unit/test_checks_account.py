@@ -17,7 +17,9 @@ from adprep.checks.account import (
     check_read_users,
     check_state,
 )
-from adprep.collect.account import (
+from adprep.collect.account import bind_outcome, computers_container, probe_computer_name
+from adprep.errors import LdapError, TransportError
+from adprep.facts.account import (
     AccountFacts,
     AccountObject,
     BindOutcome,
@@ -25,12 +27,8 @@ from adprep.collect.account import (
     DomainPolicy,
     JoinProbe,
     UserRead,
-    bind_outcome,
-    computers_container,
-    probe_computer_name,
 )
-from adprep.collect.directory import Observed
-from adprep.errors import LdapError, TransportError
+from adprep.facts.directory import Observed
 from adprep.model import Status
 
 DC = "10.0.0.10"
@@ -340,7 +338,7 @@ def test_probe_computer_name_fits_sam_account_name() -> None:
 
 def test_kerberos_ticket_passes() -> None:
     from adprep.checks.account import check_kerberos
-    from adprep.transport.kerberos import KerberosLogin
+    from adprep.facts.account import KerberosLogin
 
     r = check_kerberos(KerberosLogin(DC, "svc-adc@CORP.EXAMPLE", True, 12.0), healthy())
     assert r.id == "account.kerberos" and r.status is Status.PASS
@@ -353,7 +351,8 @@ def test_kerberos_ticket_passes() -> None:
 )  # fmt: skip
 def test_kdc_errors_fail_with_the_adc_text(code: int, adc: str) -> None:
     from adprep.checks.account import check_kerberos
-    from adprep.transport.kerberos import KDC_ERRORS, KerberosLogin
+    from adprep.facts.account import KerberosLogin
+    from adprep.transport.kerberos import KDC_ERRORS
 
     login = KerberosLogin(
         DC, "svc-adc@CORP.EXAMPLE", False, 5.0, error_code=code, error_name=KDC_ERRORS.get(code)
@@ -364,7 +363,7 @@ def test_kdc_errors_fail_with_the_adc_text(code: int, adc: str) -> None:
 
 def test_kerberos_unreachable_is_an_error_and_unbound_is_a_skip() -> None:
     from adprep.checks.account import check_kerberos
-    from adprep.transport.kerberos import KerberosLogin
+    from adprep.facts.account import KerberosLogin
 
     r = check_kerberos(KerberosLogin(DC, "svc@X", False, 1.0, problem="TCP 88 refused"), healthy())
     assert r.status is Status.ERROR and "TCP 88" in (r.remedy or "")

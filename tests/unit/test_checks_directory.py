@@ -18,26 +18,13 @@ from adprep.checks.directory import (
     check_vlv_setting,
     vlv_disabled_by,
 )
-from adprep.collect.account import VlvProbe
-from adprep.collect.directory import (
-    DirectoryFacts,
-    Observed,
-    PreauthUsers,
-    RootDse,
-    UserCount,
-    parse_admin_limit,
-    parse_generalized_time,
-    root_dse_facts,
-)
+from adprep.collect.directory import parse_admin_limit, parse_generalized_time, root_dse_facts
 from adprep.errors import LdapError
+from adprep.facts.account import VlvProbe
+from adprep.facts.directory import DirectoryFacts, Observed, PreauthUsers, RootDse, UserCount
 from adprep.model import Status
-from adprep.transport.ldap import (
-    Entry,
-    VlvResponse,
-    decode_vlv_response,
-    encode_sort_request,
-    encode_vlv_request,
-)
+from adprep.transport.ldap import Entry
+from adprep.wire.ldap_vlv import VlvResponse, decode_vlv_response, encode_sort_request, encode_vlv_request
 
 DC = "10.0.0.10"
 NOW = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)

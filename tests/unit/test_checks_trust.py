@@ -13,10 +13,10 @@ from adprep.checks.trust import (
     check_trust,
     dn_domain,
 )
-from adprep.collect.account import BindOutcome, ContainerRights
-from adprep.collect.directory import Observed, RootDse
-from adprep.collect.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.errors import InputError
+from adprep.facts.account import BindOutcome, ContainerRights
+from adprep.facts.directory import Observed, RootDse
+from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.jobs.preflight import preflight_settings
 from adprep.jobs.target_domain import foreign_ou_skips, resolve_target_domain, target_ou_dn
 from adprep.model import CheckResult, Status
