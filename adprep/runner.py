@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -62,10 +61,6 @@ def could_not_run(
     )
 
 
-#: Tracebacks of bugs caught in one area go here (shown on stderr with ``--debug``), never into a report.
-log = logging.getLogger("adprep")
-
-
 def area_failed(check_id: str, what: str, exc: Exception, *, target: str | None = None) -> CheckResult:
     """The error result ``check_id`` (``dns.run``, ``ports.run``…: an area as a whole, or one check) for
     work that stopped on ``exc``, so that the other areas' results are kept. An exception adprep did not
@@ -73,7 +68,10 @@ def area_failed(check_id: str, what: str, exc: Exception, *, target: str | None 
     anything; the traceback goes to the ``adprep`` logger (shown with ``--debug``)."""
     reason = reason_of(exc)
     if reason is ErrorReason.BUG:
-        log.debug("A bug in adprep stopped %s (%s)", what, check_id, exc_info=exc)
+        import logging  # only here: a run without a bug never loads it
+
+        # The traceback goes to the "adprep" logger (shown on stderr with --debug), never into a report.
+        logging.getLogger("adprep").debug("A bug in adprep stopped %s (%s)", what, check_id, exc_info=exc)
         return CheckResult(
             check_id,
             Status.ERROR,

@@ -209,3 +209,102 @@ def netns() -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["ip", "netns", "delete", name], check=False)
+
+
+# --- The catalogue of checks, proven in both directions ---------------------------------------------
+# Every CheckResult adprep's code makes during the session is recorded (results the tests build
+# themselves, reports read back and redacted copies are not emissions). At the end:
+# (a) every recorded id matches a catalogue entry (adprep/catalogue.py), and every error says why;
+# (b) when the whole suite ran (every test file collected, nothing deselected, and on CI or with no
+#     skip), every catalogue entry was emitted by some test.
+_NOT_EMITTERS = ("adprep.report_json", "adprep.render.redact")
+_emitted: dict[str, str] = {}
+"""check id -> the first test that made it."""
+_no_reason: dict[str, str] = {}
+"""error results without a reason -> the test that made them."""
+_current_test = ["(collection)"]
+_deselected = [0]
+
+
+def _record_check_results() -> None:
+    import sys
+
+    from adprep.model import CheckResult, Status
+
+    original = CheckResult.__init__
+
+    def recording_init(self: CheckResult, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__") == "dataclasses":
+            frame = frame.f_back  # dataclasses.replace: the caller is the emitter
+        module = frame.f_globals.get("__name__", "") if frame is not None else ""
+        if not module.startswith("adprep.") or module.startswith(_NOT_EMITTERS):
+            return
+        _emitted.setdefault(self.id, _current_test[0])
+        if self.status is Status.ERROR and self.reason is None:
+            _no_reason.setdefault(self.id, _current_test[0])
+
+    CheckResult.__init__ = recording_init  # type: ignore[method-assign]
+
+
+_record_check_results()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> None:
+    _current_test[0] = item.nodeid
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected[0] += len(items)
+
+
+def _whole_suite(session: pytest.Session) -> bool:
+    """Every test file under tests/ had a test collected, and none was deselected (-k, -m, --deselect)."""
+    on_disk = {p.resolve() for p in (REPO / "tests").rglob("test_*.py")}
+    collected = {Path(str(item.path)).resolve() for item in session.items}
+    return bool(session.items) and on_disk <= collected and _deselected[0] == 0
+
+
+def catalogue_problems(session: pytest.Session) -> list[str]:
+    """What the catalogue test finds wrong (empty: all good)."""
+    from adprep.catalogue import CATALOGUE, lookup
+
+    problems = [
+        f"{cid}: emitted (first by {test}) but in no catalogue entry: declare it in adprep/catalogue.py"
+        for cid, test in sorted(_emitted.items())
+        if lookup(cid) is None
+    ]
+    problems += [
+        f"{cid}: an error result without a reason (first by {test}): give it one (adprep.model.ErrorReason)"
+        for cid, test in sorted(_no_reason.items())
+    ]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = bool(reporter.stats.get("skipped")) if reporter is not None else False
+    if _whole_suite(session) and session.testsfailed == 0 and (ON_CI or not skipped):
+        covered = {spec.id for cid in _emitted if (spec := lookup(cid)) is not None}
+        problems += [
+            f"{spec.id}: in the catalogue but emitted by no test: add a test that makes it"
+            for spec in CATALOGUE
+            if spec.id not in covered
+        ]
+    return problems
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    problems = catalogue_problems(session)
+    session.config.stash[_CATALOGUE_PROBLEMS] = problems
+    if problems and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    problems = config.stash.get(_CATALOGUE_PROBLEMS, [])
+    if problems:
+        terminalreporter.section("catalogue of checks (tests/conftest.py)", red=True)
+        for line in problems:
+            terminalreporter.line(line)
+
+
+_CATALOGUE_PROBLEMS = pytest.StashKey[list[str]]()

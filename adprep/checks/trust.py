@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from adprep.ad.dn import parse_dn
+from adprep.collect.directory import Observed
+from adprep.collect.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.errors import InputError
-from adprep.facts.directory import Observed
-from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
-from adprep.model import CheckResult, FactValue, Status
+from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 TRUST_ID = "target.trust"
 RIGHTS_ID = "target.rights.create_computer"
@@ -125,7 +125,7 @@ def check_trust(
     if observed.value is None:
         return CheckResult(
             TRUST_ID, Status.ERROR, f"{title}: the trusts could not be read", {**base, "reason": observed.error},
-            remedy=observed.error,
+            remedy=observed.error, reason=observed.error_reason or ErrorReason.UNREACHABLE,
         )  # fmt: skip
     facts = observed.value
     read: dict[str, FactValue] = {
@@ -235,6 +235,7 @@ def check_target_dc(facts: TargetDcFacts, target_domain: str) -> CheckResult:
         return CheckResult(
             cid, Status.ERROR, f"The rootDSE of {target_domain}'s DC {facts.address} could not be read",
             {"reason": root.error}, remedy=root.error, target=facts.address,
+            reason=root.error_reason or ErrorReason.UNREACHABLE,
         )  # fmt: skip
     nc = root.value.default_nc
     got = dn_domain(nc) if nc else None
@@ -287,7 +288,8 @@ def check_target_rights(
     if container is None or container.value is None:
         reason = (container.error if container else None) or "not read"
         return CheckResult(RIGHTS_ID, Status.ERROR, f"{what}: could not be read", {**base, "reason": reason},
-                           remedy=reason, target=facts.address)  # fmt: skip
+                           remedy=reason, target=facts.address,
+                           reason=(container.error_reason if container else None) or ErrorReason.UNREACHABLE)  # fmt: skip
     c = container.value
     base.update({"container": c.dn, "container_source": c.source, "exists": c.exists,
                  "allowed_child_classes": len(c.child_classes)})  # fmt: skip

@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Import users in bulk from a CSV file; check users are WorkSpaces-ready.",
     ),
     "group": ("adprep.cli.commands.group", "group", "Create a security group and add members."),
+    "checks": (
+        "adprep.cli.commands.checks",
+        "checks",
+        "List the catalogue of checks: ids, what each proves, AD Connector's error, remedy, sources.",
+    ),
     "fix": (
         "adprep.cli.commands.fix",
         "fix",

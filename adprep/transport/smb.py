@@ -156,7 +156,7 @@ class SmbSession:
         try:
             return fn()
         except _smb_errors() as e:
-            raise _as_error(e, doing=doing) from None
+            raise _as_error(e, doing=doing) from e
         except _MALFORMED as e:  # impacket's parsers: struct errors, and bare Exceptions
             raise SmbConnectionLost(
                 _not_smb(doing, f"{self.target.address}:{self.target.port}", e),
@@ -343,7 +343,7 @@ def connect_smb(target: SmbTarget, *, user: str, domain: str, password: Secret) 
             timeout=target.timeout,
         )
     except _smb_errors() as e:
-        raise _as_error(e, doing=f"Connecting to SMB at {where}", in_session=False) from None
+        raise _as_error(e, doing=f"Connecting to SMB at {where}", in_session=False) from e
     except _MALFORMED as e:
         raise SmbError(_not_smb(f"Connecting to SMB at {where}", where, e), hint=_NOT_SMB_HINT) from e
     try:
