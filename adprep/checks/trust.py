@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from adprep.ad.dn import parse_dn
-from adprep.collect.directory import Observed
-from adprep.collect.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.errors import InputError
+from adprep.facts.directory import Observed
+from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 TRUST_ID = "target.trust"
