@@ -337,7 +337,7 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
 def _site_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
     """``sites.subnet.<cidr>``: is each AD Connector subnet in an AD site (read as the account)?"""
     from adprep.collect.sites import collect_subnets, configuration_nc
-    from adprep.errors import TransportError
+    from adprep.errors import TransportError, reason_of
     from adprep.jobs.directory_session import DirectorySettings, open_session
 
     networks = settings.adc_subnets
@@ -352,11 +352,10 @@ def _site_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
         with open_session(ds) as session:
             subnets = collect_subnets(session, configuration_nc(session, ds.base_dn))
     except TransportError as e:
-        why = e.sentence()
+        why, reason = e.sentence(), reason_of(e)
+        title = "AD Connector subnet {} in AD Sites and Services: not read"
         return [
-            could_not_run(
-                subnet_check_id(n), f"AD Connector subnet {n} in AD Sites and Services: not read", why
-            )
+            could_not_run(subnet_check_id(n), title.format(n), why, reason=reason, target=str(n))
             for n in networks
         ]
     return check_subnet_sites(networks, subnets)
