@@ -42,6 +42,7 @@ from adprep.facts.directory import Observed
 from adprep.facts.trust import TargetDcFacts, TrustFacts
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
 from adprep.model import CheckResult, FactValue, Status
+from adprep.runner import run_area_async
 from adprep.transport.ldap import LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.tcp import probe_tcp
@@ -287,9 +288,20 @@ async def finish_target_checks(
     so_far: Sequence[CheckResult],
 ) -> list[CheckResult]:
     """The network phase's results, then the trust and the target OU's rights (after the account's bind
-    in ``so_far`` said whether its password may be sent again)."""
+    in ``so_far`` said whether its password may be sent again). Guarded like every preflight area: if
+    it stops on an error, that is one ``target.run`` error and the account domain's results stand."""
     if task is None:
         return []
+    return await run_area_async("target.run", f"Target domain {settings.target_domain} checks",
+                                _finish(task, settings, account_dc, so_far))  # fmt: skip
+
+
+async def _finish(
+    task: asyncio.Task[TargetNetwork],
+    settings: PreflightSettings,
+    account_dc: tuple[str, str | None] | None,
+    so_far: Sequence[CheckResult],
+) -> list[CheckResult]:
     network = await task
     bound = any(r.id == "account.bind" and r.status is Status.PASS for r in so_far)
     directory = await asyncio.to_thread(

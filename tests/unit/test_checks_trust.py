@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,12 @@ from adprep.facts.account import BindOutcome, ContainerRights
 from adprep.facts.directory import Observed, RootDse
 from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.jobs.preflight import preflight_settings
-from adprep.jobs.target_domain import foreign_ou_skips, resolve_target_domain, target_ou_dn
+from adprep.jobs.target_domain import (
+    finish_target_checks,
+    foreign_ou_skips,
+    resolve_target_domain,
+    target_ou_dn,
+)
 from adprep.model import CheckResult, Status
 
 ACCOUNT, TARGET = "corp.example.com", "res.example.com"
@@ -238,3 +244,22 @@ def test_an_ou_path_with_a_target_domain_is_a_path_inside_the_target_domain() ->
         no_ou, [CheckResult("account.rights.create_computer", Status.FAIL, "no right")]
     )
     assert skipped[0].status is Status.SKIP  # the account domain's computers container is not where they go
+
+
+def test_a_target_phase_that_stops_is_one_error_result_not_a_crash() -> None:
+    # Given a target domain whose network phase raises (an unexpected exception: a bug)
+    settings = preflight_settings(
+        domain=ACCOUNT, dns_ips=["10.0.0.10"], username=None, password=lambda: None,  # type: ignore[arg-type,return-value]
+        target_domain=TARGET,
+    )  # fmt: skip
+
+    async def run() -> list[CheckResult]:
+        async def boom() -> object:
+            raise ZeroDivisionError
+
+        task = asyncio.create_task(boom())
+        return await finish_target_checks(task, settings, None, [])  # type: ignore[arg-type]
+
+    # When it is finished, then it is one target.run error and the account domain's results stand
+    (r,) = asyncio.run(run())
+    assert (r.id, r.status, r.facts["exception"]) == ("target.run", Status.ERROR, "ZeroDivisionError")
