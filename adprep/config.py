@@ -6,7 +6,6 @@ Secrets are never read from it: only the path of a file that holds one (``passwo
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     """Read the TOML file at ``path`` (an empty config when None)."""
     if path is None:
         return {}
+    import tomllib  # only when a file is given: a run without one does not pay for the parser
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:

@@ -297,7 +297,6 @@ class ViaOptions:
         when a WinRM vantage is named, so call it after every other input is checked."""
         from adprep import config as cfg
         from adprep.errors import InputError
-        from adprep.secrets import read_secret
         from adprep.vantage import RelayOptions
 
         relay = cfg.section(config, "relay")
@@ -308,6 +307,8 @@ class ViaOptions:
             )
         password = None
         if any(s.kind in ("winrm", "winrms") for s in specs):
+            from adprep.secrets import read_secret
+
             password = read_secret(
                 what="the WinRM password",
                 env_var="ADPREP_WINRM_PASSWORD",
