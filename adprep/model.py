@@ -1,6 +1,6 @@
 """The report model: check results, statuses, the vantage point and the report envelope.
 
-Everything here is an immutable value. Checks produce :class:`CheckResult`; the runner gathers
+Everything here is an immutable value. Checks produce :class:`CheckResult`; :mod:`adprep.report` gathers
 them into a :class:`Report`; renderers turn a report into a table, JSON or JUnit XML.
 The JSON form is a versioned API: see ``adprep/schema/report-v1.json``.
 """

@@ -106,7 +106,7 @@ def _print_traceback() -> None:
 
 def _log_to_stderr() -> None:
     """``--debug``: the "adprep" logger's records on stderr, without any secret adprep holds: the
-    tracebacks of the bugs an area turned into a result (:func:`adprep.runner.area_failed`). logging
+    tracebacks of the bugs an area turned into a result (:func:`adprep.report.area_failed`). logging
     is imported only here, so a run without --debug never loads it."""
     import logging
 

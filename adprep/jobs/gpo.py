@@ -56,7 +56,7 @@ from adprep.prep.gpo import (
     validate_gpo_name,
 )
 from adprep.prep.plan import Applier, ApplyResult, Change, Outcome, Plan, apply_plan, merge_plans
-from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.report import build_report, could_not_run, make_vantage, now
 from adprep.transport.ldap import LdapSession
 from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.smb import SmbSession, SmbTarget, connect_smb

@@ -18,7 +18,7 @@ from adprep.collect.port_jobs import plan_port_jobs
 from adprep.errors import InputError
 from adprep.facts.ports import PortFacts
 from adprep.model import CheckResult, Report, Status
-from adprep.runner import build_report, make_vantage, now
+from adprep.report import build_report, make_vantage, now
 from adprep.validate import check_concurrency, check_timeout
 from adprep.vantage import RelayOptions, VantageSpec
 

@@ -41,7 +41,7 @@ from adprep.jobs.target_domain import (
 )
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
-from adprep.runner import build_report, could_not_run, make_vantage, now, run_area, run_area_async
+from adprep.report import build_report, could_not_run, make_vantage, now, run_area, run_area_async
 from adprep.secret import Secret
 from adprep.transport.tcp import probe_tcp
 from adprep.transport.vantages import RelayOptions

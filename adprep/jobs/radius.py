@@ -24,7 +24,7 @@ from adprep.errors import InputError
 from adprep.facts.radius import RadiusFacts
 from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, Report, Status
-from adprep.runner import build_report, make_vantage, now
+from adprep.report import build_report, make_vantage, now
 from adprep.secret import Secret
 from adprep.transport.network import Network
 from adprep.transport.vantages import RelayOptions

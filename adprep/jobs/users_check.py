@@ -19,7 +19,7 @@ from adprep.jobs.delegate import container_dn
 from adprep.jobs.directory_session import open_session
 from adprep.model import Report
 from adprep.prep.csv_users import RowProblem, UsersCsvError, read_user_names
-from adprep.runner import build_report, could_not_run, make_vantage, now
+from adprep.report import build_report, could_not_run, make_vantage, now
 from adprep.transport.ldap_settings import DirectorySettings
 
 

@@ -22,8 +22,8 @@ from adprep.errors import (
 )
 from adprep.model import CheckResult, ErrorReason, Report, Status, Vantage
 from adprep.render.json import report_to_dict
+from adprep.report import area_failed, could_not_run, run_area
 from adprep.report_json import report_from_dict
-from adprep.runner import area_failed, could_not_run, run_area
 
 
 @pytest.mark.parametrize(

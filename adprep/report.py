@@ -1,4 +1,5 @@
-"""Turning results into a report: the vantage point, timing, and errors as data."""
+"""Building a report: the vantage point, timing, and errors as data (a check or an area that could not
+run becomes an `error` result with its reason, so the rest of the report is kept)."""
 
 from __future__ import annotations
 
