@@ -271,6 +271,14 @@ def check_target_rights(
         "bind_name": bind.bind_name,
         "mode": bind.mode,
     }
+    if not bind.ok and not bind.connected:
+        # TCP or TLS failed before the DC judged anything: a path or certificate problem, not the trust.
+        reason = bind.sentence or "the connection failed"
+        return CheckResult(
+            RIGHTS_ID, Status.ERROR, f"{what}: could not connect to {facts.address} ({reason})",
+            {**base, "reason": reason}, remedy=bind.hint or f"--ca-file must hold the CA that signed the "
+            f"certificates of {target_domain}'s DCs too (a PEM bundle of both domains' CAs).", target=facts.address,
+        )  # fmt: skip
     if not bind.ok:
         reason = bind.sentence or "the bind failed"
         base.update({"result_code": bind.code, "subcode": bind.subcode, "diagnostic": bind.diagnostic})

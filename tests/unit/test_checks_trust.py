@@ -191,6 +191,10 @@ def test_a_bind_the_target_dc_refuses_is_a_skip_that_says_what_was_not_checked()
     assert r.status is Status.SKIP
     assert r.facts["result_code"] == 49
     assert r.remedy is not None and "dsacls" in r.remedy
+    untrusted = bound(False, connected=False, sentence="The certificate of 10.1.0.10 is not trusted")
+    tls = check_target_rights(dc_facts(bind=untrusted), TARGET)
+    assert tls.status is Status.ERROR  # a path or certificate problem, not a finding about the trust
+    assert "could not connect" in tls.title
     not_tried = check_target_rights(dc_facts(not_tried="no service account given (--user)"), TARGET)
     assert not_tried.status is Status.SKIP and "no service account" in not_tried.title
     assert check_target_rights(None, TARGET, skip_reason="no DC answered").status is Status.SKIP
