@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench.netns import filtered_peers
-from bench.ports_vs_nmap import lab_dcs
+from bench.ports_vs_nmap import compile_adprep, lab_dcs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    compile_adprep()
     print(f"open-files limit: {resource.getrlimit(resource.RLIMIT_NOFILE)}")
     live = lab_dcs()
     peaks: dict[int, float] = {}
