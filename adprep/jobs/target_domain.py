@@ -42,7 +42,7 @@ from adprep.facts.directory import Observed
 from adprep.facts.trust import TargetDcFacts, TrustFacts
 from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_facts
 from adprep.model import CheckResult, FactValue, Status
-from adprep.runner import run_area_async
+from adprep.report import run_area_async
 from adprep.transport.ldap import LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.tcp import probe_tcp
