@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from adprep.cli.exit import ExitStatus, exit_status_for
+from adprep.cli.exit import ExitStatus, exit_status_for, exit_status_for_plan
 from adprep.model import Report
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class App:
             click.echo(render_plan_json(plan, result, dry_run=dry_run), nl=False)
         else:
             click.echo(render_plan_table(plan, result, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
-        return ExitStatus.FAILED if result is not None and result.failed else ExitStatus.OK
+        return exit_status_for_plan(failed=result is not None and bool(result.failed))
 
     def plan_writer(self, command: str, *, fmt: str, dry_run: bool) -> PlanJsonWriter | PlanTableWriter:
         """Show a plan that arrives in chunks (``add`` each, then ``close``); its ``failed`` says

@@ -1,10 +1,14 @@
-"""Exit statuses, in one place (documented in the README)."""
+"""Exit statuses, in one place (documented in the README): what a report, a plan, a fix or an
+exception means as an exit status. Commands and :func:`adprep.cli.main.main` only ask here."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
 
+import click
+
+from adprep.errors import AdprepError, InputError
 from adprep.model import CheckResult, ErrorReason, Report, Status
 
 
@@ -24,6 +28,8 @@ class ExitStatus(enum.IntEnum):
     """With ``--baseline``: something regressed since the baseline (a check that did not fail then fails
     now, or a domain controller vanished). Takes precedence over FAILED and ERROR: a scheduler can tell
     "broken as before" (1) from "newly broken" (5)."""
+    INTERRUPTED = 130
+    """Ctrl-C (or an aborted prompt): 128 + SIGINT, as a shell reports it."""
 
 
 def _has_bug(results: Iterable[CheckResult]) -> bool:
@@ -53,3 +59,20 @@ def exit_status_for_fix(*, changes_failed: bool, after: Iterable[Status]) -> Exi
     if Status.ERROR in statuses:
         return ExitStatus.ERROR
     return ExitStatus.OK
+
+
+def exit_status_for_plan(*, failed: bool) -> ExitStatus:
+    """A write command: 1 when a change of its plan failed (the others still went in), else 0."""
+    return ExitStatus.FAILED if failed else ExitStatus.OK
+
+
+def exit_status_for_exception(e: BaseException) -> ExitStatus:
+    """What an exception that ended a command means: bad usage or input (2, nothing was sent), an
+    adprep error that stopped it (3), an interruption (130), anything else a bug (4)."""
+    if isinstance(e, KeyboardInterrupt | click.exceptions.Abort):
+        return ExitStatus.INTERRUPTED
+    if isinstance(e, click.ClickException | InputError):
+        return ExitStatus.USAGE
+    if isinstance(e, AdprepError):
+        return ExitStatus.ERROR
+    return ExitStatus.BUG

@@ -12,8 +12,8 @@ import click
 
 from adprep import __version__
 from adprep.cli.app import App
-from adprep.cli.exit import ExitStatus
-from adprep.errors import AdprepError, InputError
+from adprep.cli.exit import ExitStatus, exit_status_for_exception
+from adprep.errors import AdprepError
 
 #: name → (module, attribute, one-line help). Explicit, no import-time discovery.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -151,41 +151,37 @@ def _stop_logging_to_stderr() -> None:
 
 
 def _exit_status(argv: list[str] | None, *, debug: bool) -> int:
-    """Run the CLI; the exit status of its outcome (the one place exceptions become exit statuses)."""
+    """Run the CLI; the exit status of its outcome (:mod:`adprep.cli.exit` maps it), with one sentence
+    on stderr when it ended on an exception."""
     try:
         rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("adprep: interrupted.", err=True)
-        return 130
-    except click.UsageError as e:
+    except (Exception, KeyboardInterrupt) as e:
+        status = exit_status_for_exception(e)
+        if debug and status in (ExitStatus.ERROR, ExitStatus.BUG):
+            # an error: its chained causes (raise ... from e), what the library or the peer said
+            _print_traceback()
+        click.echo(_sentence(e, status), err=True)
+        return int(status)
+    return int(rv) if isinstance(rv, int) else 0
+
+
+def _sentence(e: BaseException, status: ExitStatus) -> str:
+    """The one line on stderr for an exception that ended a command."""
+    if status is ExitStatus.INTERRUPTED:
+        return "adprep: interrupted."
+    if isinstance(e, click.UsageError):
         where = e.ctx.command_path if e.ctx else "adprep"
         message = _one_line(e.format_message()).rstrip(".")
-        click.echo(f"adprep: error: {message}. Run '{where} --help' for the options.", err=True)
-        return ExitStatus.USAGE
-    except click.ClickException as e:
-        click.echo(f"adprep: error: {_one_line(e.format_message())}", err=True)
-        return ExitStatus.USAGE
-    except InputError as e:
-        click.echo(f"adprep: error: {_one_line(e.sentence())}", err=True)
-        return ExitStatus.USAGE
-    except AdprepError as e:
-        if debug:  # the chained causes (raise ... from e): what the library or the peer said
-            _print_traceback()
-        click.echo(f"adprep: could not run: {_one_line(e.sentence())}", err=True)
-        return ExitStatus.ERROR
-    except KeyboardInterrupt:
-        click.echo("adprep: interrupted.", err=True)
-        return 130
-    except Exception as e:  # a bug: say so, traceback only on request
-        if debug:
-            _print_traceback()
-        click.echo(
-            f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
-            "traceback and report it.",
-            err=True,
-        )
-        return ExitStatus.BUG
-    return int(rv) if isinstance(rv, int) else 0
+        return f"adprep: error: {message}. Run '{where} --help' for the options."
+    if isinstance(e, click.ClickException):
+        return f"adprep: error: {_one_line(e.format_message())}"
+    if isinstance(e, AdprepError):
+        prefix = "error" if status is ExitStatus.USAGE else "could not run"
+        return f"adprep: {prefix}: {_one_line(e.sentence())}"
+    return (
+        f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
+        "traceback and report it."
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from adprep.cli.app import App, Format
-from adprep.cli.exit import ExitStatus
+from adprep.cli.exit import exit_status_for_plan
 from adprep.cli.options import DirectoryOptions, directory_options, plan_options, report_options
 from adprep.errors import InputError
 
@@ -118,7 +118,7 @@ def import_(
     except UsersCsvError as e:
         _echo_rows(e)
         raise
-    return int(ExitStatus.FAILED if out.failed else ExitStatus.OK)
+    return int(exit_status_for_plan(failed=out.failed))
 
 
 @users.command("check")
