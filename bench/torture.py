@@ -67,6 +67,8 @@ from adprep.transport.smb import TEMP_SUFFIX, SmbSession, SmbTarget, connect_smb
 REPO = Path(__file__).resolve().parent.parent
 ADPREP = str(REPO / ".venv" / "bin" / "adprep")
 PCOIP_ADM = REPO / "fixtures" / "gpo" / "pcoip.adm"
+#: The DC of its own (``--dc-name``/``--dc-addr`` pick another, e.g. to run beside the suite, whose
+#: short version uses dc6 and stops it once).
 DC_NAME = "dc6"
 DC_ADDR = "127.0.0.7"
 TREE_DELETE = "1.2.840.113556.1.4.805"  # MS-ADTS 3.1.1.3.4.1.15 LDAP_SERVER_TREE_DELETE_OID
@@ -98,7 +100,14 @@ def lab(*args: str) -> None:
         raise LabFailed(f"scripts/lab {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
 
 
-def dc_facts(name: str = DC_NAME) -> Dc:
+def use_dc(name: str, addr: str) -> None:
+    """Run against another lab DC than dc6."""
+    global DC_NAME, DC_ADDR
+    DC_NAME, DC_ADDR = name, addr
+
+
+def dc_facts(name: str | None = None) -> Dc:
+    name = name or DC_NAME
     facts = json.loads((REPO / ".lab" / "lab.json").read_text())
     d = facts["dcs"].get(name)
     if d is None:
@@ -328,6 +337,10 @@ class Job:
         """What is wrong after the job finished (empty: all good)."""
         raise NotImplementedError
 
+    def after_checks(self) -> list[str]:
+        """Checks that write, after the job was found complete (default: none)."""
+        return []
+
     def progress(self) -> int:
         return 0
 
@@ -521,7 +534,6 @@ class GpoJob(Job):
     def __init__(self, dc: Dc, admin: LdapSession, tmp: Path) -> None:
         super().__init__(dc, admin, tmp)
         self.gpo = f"adp-tt-{self.tag} PCoIP"
-        self.pcoip_runs = 0
 
     def steps(self) -> list[tuple[str, list[str]]]:
         return [
@@ -569,6 +581,30 @@ class GpoJob(Job):
         links = str(ou.first("gPLink", "") if ou else "").upper().count(gpo.guid.upper())
         if links != 1:
             problems.append(f"the OU links the GPO {links} time(s), not once")
+        return problems
+
+    def versions(self) -> tuple[int | None, int | None]:
+        """(versionNumber, GPT.INI's Version) of the GPO."""
+        gpo = collect_gpos_named(self.admin, self.dc.base_dn, self.gpo)[0]
+        with admin_smb(self.dc) as smb:
+            gpt = smb.read_file(SYSVOL_SHARE, f"{sysvol_folder(self.dc.domain, gpo.guid)}/GPT.INI")
+        return gpo.version, parse_gpt_ini(gpt).version if gpt is not None else None
+
+    def after_checks(self) -> list[str]:
+        """The computer half is bumped by exactly one when Registry.pol changes, and not when it does not."""
+        problems: list[str] = []
+        before, _ = self.versions()
+        other = self.adprep(
+            "gpo", "pcoip", "set", self.gpo, "--adm", str(PCOIP_ADM), "--reconnect-timeout", "25"
+        )
+        for attempt in (1, 2):
+            r = run(other, self.env)
+            ldap_v, gpt_v = self.versions()
+            want = (before or 0) + 1
+            if r.rc != 0 or ldap_v != want or gpt_v != want:
+                problems.append(f"pcoip set run {attempt} with a new value: exit {r.rc}, versionNumber {ldap_v}, "
+                                f"GPT.INI {gpt_v}, want {want} (computer half +1 once)")  # fmt: skip
+                break
         return problems
 
     def progress(self) -> int:
@@ -683,6 +719,8 @@ def finish_and_check(job: Job) -> tuple[list[str], float]:
             problems.append(
                 f"a further run plans {n} change(s) ({' '.join(argv[2:4])}): {r.stderr.strip()[-200:]}"
             )
+    if not problems:
+        problems += job.after_checks()
     return problems, took
 
 
@@ -817,12 +855,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", default="users,delegate,account,gpo,fix")
     ap.add_argument("--no-dc-stop", action="store_true")
     ap.add_argument("--no-concurrent", action="store_true")
-    ap.add_argument("--keep-dc", action="store_true", help="leave dc6 running at the end")
+    ap.add_argument("--keep-dc", action="store_true", help="leave the DC running at the end")
+    ap.add_argument("--dc-name", default=DC_NAME, help=f"the lab DC of its own (default {DC_NAME})")
+    ap.add_argument("--dc-addr", default=DC_ADDR, help=f"its loopback address (default {DC_ADDR})")
     args = ap.parse_args(argv)
+    use_dc(args.dc_name, args.dc_addr)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     rng = random.Random(seed)
     names = [n.strip() for n in args.jobs.split(",") if n.strip()]
-    print(f"torture: seed {seed} (replay with --seed {seed}), jobs {', '.join(names)}, {args.rows} rows")
+    print(
+        f"torture: seed {seed} (replay with --seed {seed}), jobs {', '.join(names)}, {args.rows} rows, "
+        f"DC {DC_NAME} ({DC_ADDR})"
+    )
     t_start = time.monotonic()
     dc = dc_up()
     wait_ldap(dc)
