@@ -278,6 +278,7 @@ def check_target_rights(
             RIGHTS_ID, Status.ERROR, f"{what}: could not connect to {facts.address} ({reason})",
             {**base, "reason": reason}, remedy=bind.hint or f"--ca-file must hold the CA that signed the "
             f"certificates of {target_domain}'s DCs too (a PEM bundle of both domains' CAs).", target=facts.address,
+            reason=bind.error_reason or ErrorReason.UNREACHABLE,
         )  # fmt: skip
     if not bind.ok:
         reason = bind.sentence or "the bind failed"
