@@ -9,8 +9,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
-from adprep.errors import SecretError
+from adprep.errors import InputError, SecretError
 from adprep.secret import Secret
 
 
@@ -89,3 +90,16 @@ def scrub(text: str) -> str:
         if len(form) >= _SCRUB_MIN_LENGTH:
             text = text.replace(form, "<secret>")
     return text
+
+
+def open_private(path: Path, *, append: bool) -> TextIO:
+    """Open ``path`` for writing with mode 0600 (created so, and tightened if it existed)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        os.fchmod(fd, 0o600)
+    except OSError as e:
+        raise InputError(
+            f"Cannot write {path}: {e.strerror or e}", hint="Check the path and its permissions."
+        ) from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")

@@ -58,7 +58,7 @@ from adprep.collect.gpo import SYSVOL_SHARE, collect_gpos_named, sysvol_folder
 from adprep.errors import AdprepError, LdapError
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
 from adprep.gpo.registry_pol import parse_registry_pol
-from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
+from adprep.prep.ldap_apply import entry_sid, read_security_descriptor
 from adprep.requirements import REGISTRY_CSE_GUID
 from adprep.secret import Secret
 from adprep.transport.ldap import Entry, LdapSession, LdapTarget, connect

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from adprep.errors import InputError
 from adprep.requirements import (
@@ -242,3 +243,7 @@ def generate_password(length: int = PASSWORD_DEFAULT_LENGTH) -> str:
     rest = [secrets.choice(p) for p in pools] + [secrets.choice(alphabet) for _ in range(length - 5)]
     secrets.SystemRandom().shuffle(rest)
     return secrets.choice(string.ascii_letters) + "".join(rest)
+
+
+def casefolded(values: Iterable[Any]) -> frozenset[str]:
+    return frozenset(str(v).casefold() for v in values)

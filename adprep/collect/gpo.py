@@ -20,15 +20,13 @@ from adprep.collect.account import computers_container
 from adprep.errors import InputError, LdapError
 from adprep.facts.gpo import GpoObject, LinkContainer, SysvolState
 from adprep.gpo.paths import ADM_FOLDER, SYSVOL_SHARE, policies_dn, sysvol_folder
-from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap import SD_OWNER_GROUP_DACL, LdapSession
 from adprep.transport.smb import TEMP_SUFFIX, SmbSession
 
 GPC_ATTRIBUTES = (
     "cn", "displayName", "gPCFileSysPath", "versionNumber", "flags", "gPCMachineExtensionNames",
     "gPCFunctionalityVersion",
 )  # fmt: skip
-#: LDAP_SERVER_SD_FLAGS: owner, group and DACL (MS-ADTS 3.1.1.3.4.1.11).
-SD_OWNER_GROUP_DACL = 0x7
 
 
 def _int(value: object) -> int | None:

@@ -16,17 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adprep.ad.names import (
+    casefolded,
     check_password,
     generate_password,
     validate_sam_account_name,
     validate_service_account_name,
 )
+from adprep.collect.ldap_objects import find_by_sam
 from adprep.errors import AdprepError, InputError
 from adprep.jobs.delegate import container_dn
-from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, open_private
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
+from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.secret import Secret
+from adprep.secrets import open_private
 from adprep.transport.ldap import LdapSession
 from adprep.transport.ldap_settings import DirectorySettings
 

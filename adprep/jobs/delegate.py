@@ -9,17 +9,11 @@ from dataclasses import dataclass
 
 from adprep.ad.delegation import DelegationPreset, preset
 from adprep.ad.dn import dn_equal, is_descendant, ou_path_to_dn, parse_dn
-from adprep.ad.names import validate_group_name
+from adprep.ad.names import casefolded, validate_group_name
+from adprep.collect.ldap_objects import find_by_sam, resolve_member_dns
 from adprep.errors import InputError
-from adprep.jobs.ldap_apply import (
-    casefolded,
-    entry_sid,
-    find_by_sam,
-    ldap_appliers,
-    read_security_descriptor,
-    resolve_member_dns,
-)
 from adprep.prep.delegation import DelegationSpec, ObservedDelegation, ObservedGroup, plan_delegation
+from adprep.prep.ldap_apply import entry_sid, ldap_appliers, read_security_descriptor
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.requirements import DELEGATION_GROUP
 from adprep.transport.ldap import LdapSession

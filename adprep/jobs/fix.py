@@ -23,15 +23,16 @@ from adprep.checks.directory import check_preauth_users
 from adprep.checks.sites import check_subnet_sites
 from adprep.collect.dc_locator import find_dc, is_address
 from adprep.collect.directory import read_preauth_users
+from adprep.collect.ldap_objects import find_by_sam
 from adprep.collect.sites import collect_site_names, collect_subnets, configuration_nc
 from adprep.errors import InputError, TransportError, reason_of
 from adprep.facts.directory import LdapMode, Observed
 from adprep.jobs.delegate import delegate_settings, plan_delegate
 from adprep.jobs.directory_session import DirectorySettings, open_session
-from adprep.jobs.ldap_apply import find_by_sam, ldap_appliers
 from adprep.jobs.preflight import PreflightSettings
 from adprep.model import CheckResult, Report, Status
 from adprep.prep import fix as fx
+from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.manual import (
     ADC_SECURITY_GROUP,
     DC_SECURITY_GROUP,

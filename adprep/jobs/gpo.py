@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
-from adprep.ad.sysvol_acl import file_security_descriptor, security_information
 from adprep.checks.gpo import (
     SECURITY_TEMPLATE,
     ScannedGpo,
@@ -25,7 +24,6 @@ from adprep.checks.gpo import (
     site_scopes,
 )
 from adprep.collect.gpo import (
-    SD_OWNER_GROUP_DACL,
     collect_computers_container,
     collect_gpo,
     collect_link_container,
@@ -34,7 +32,7 @@ from adprep.collect.gpo import (
     collect_sysvol,
     find_gpo,
 )
-from adprep.errors import AdprepError, InputError, LdapError, WireFormatError, reason_of
+from adprep.errors import AdprepError, InputError, WireFormatError, reason_of
 from adprep.facts.gpo import GpoObject, SysvolState
 from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
@@ -42,20 +40,17 @@ from adprep.gpo.paths import SYSVOL_SHARE, gpo_dn, sysvol_folder
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
 from adprep.jobs.directory_session import open_session
-from adprep.jobs.ldap_apply import ldap_appliers
 from adprep.model import CheckResult, ErrorReason, Report
 from adprep.prep.gpo import (
     AdmFile,
     GpoWanted,
-    SmbAcl,
-    SmbPath,
-    SmbWrite,
     parse_extension_names,
     plan_gpo,
     plan_link,
     validate_gpo_name,
 )
-from adprep.prep.plan import Applier, ApplyResult, Change, Outcome, Plan, apply_plan, merge_plans
+from adprep.prep.gpo_apply import gpo_appliers
+from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan, merge_plans
 from adprep.report import build_report, could_not_run, make_vantage, now
 from adprep.transport.ldap import LdapSession
 from adprep.transport.ldap_settings import DirectorySettings
@@ -186,51 +181,10 @@ def plan_link_change(conn: GpoConnection, name: str, target: str, *, link: bool)
 # -- applying -------------------------------------------------------------------------------------
 
 
-def gpo_appliers(conn: GpoConnection) -> dict[str, Applier]:
-    """The appliers for the actions :mod:`adprep.prep.gpo` plans."""
-    derived: dict[str, bytes] = {}
-
-    def smb_mkdir(change: Change) -> None:
-        p = change.payload
-        assert isinstance(p, SmbPath)
-        conn.smb.make_dir(p.share, p.path)
-
-    def smb_write(change: Change) -> None:
-        p = change.payload
-        assert isinstance(p, SmbWrite)
-        # Never truncated in place: a kill between truncating and writing would lose the file's
-        # other settings (the plan sets the written file's ACL afterwards).
-        conn.smb.replace_file(p.share, p.path, p.data)
-
-    def smb_acl(change: Change) -> None:
-        p = change.payload
-        assert isinstance(p, SmbAcl)
-        descriptor = p.descriptor
-        if descriptor is None:  # a GPO created by this run: its descriptor exists only now
-            if p.gpo_dn not in derived:
-                entry = conn.ldap.get(p.gpo_dn, ("nTSecurityDescriptor",), sd_flags=SD_OWNER_GROUP_DACL)
-                blobs = entry.raw.get("nTSecurityDescriptor") if entry is not None else None
-                if not blobs:
-                    raise LdapError(
-                        f"Reading the security descriptor of {p.gpo_dn} returned nothing",
-                        hint="The account needs read access to the GPO's permissions.",
-                    )
-                derived[p.gpo_dn] = file_security_descriptor(blobs[0])
-            descriptor = derived[p.gpo_dn]
-        conn.smb.write_security(p.share, p.path, descriptor, info=security_information(descriptor))
-
-    return {
-        **ldap_appliers(conn.ldap),
-        "smb.mkdir": smb_mkdir,
-        "smb.write": smb_write,
-        "smb.acl": smb_acl,
-    }
-
-
 def apply_gpo_plan(
     conn: GpoConnection, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
-    return apply_plan(plan, gpo_appliers(conn), on_done=on_done)
+    return apply_plan(plan, gpo_appliers(conn.ldap, conn.smb), on_done=on_done)
 
 
 # -- show -----------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from adprep.ad.names import validate_group_name
+from adprep.ad.names import casefolded, validate_group_name
+from adprep.collect.ldap_objects import find_by_sam, resolve_member_dns
 from adprep.errors import InputError
 from adprep.jobs.delegate import container_dn
-from adprep.jobs.ldap_apply import casefolded, find_by_sam, ldap_appliers, resolve_member_dns
 from adprep.prep.groups import ExistingGroup, GroupScope, GroupSpec, plan_group
+from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.transport.ldap import LdapSession
 from adprep.transport.ldap_settings import DirectorySettings

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from adprep.collect.ldap_objects import existing_dns
 from adprep.errors import InputError
-from adprep.jobs.ldap_apply import existing_dns, ldap_appliers
+from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.ou import dn_key, ou_chain, plan_ous
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.transport.ldap import LdapSession

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
-from adprep.ad.names import generate_password
+from adprep.ad.names import casefolded, generate_password
+from adprep.collect.ldap_objects import existing_dns, find_by_sam
 from adprep.errors import InputError
-from adprep.jobs.ldap_apply import casefolded, existing_dns, find_by_sam, ldap_appliers
 from adprep.prep.csv_users import (
     CsvIndex,
     CsvUser,
@@ -36,6 +36,7 @@ from adprep.prep.csv_users import (
     index_users_csv,
     iter_valid_users,
 )
+from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
 from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.users import UPDATED_ATTRIBUTES, ObservedUser, plan_users

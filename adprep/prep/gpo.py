@@ -47,7 +47,7 @@ DISPLAY_NAME_MAX = 255  # MS-ADA1 displayName: rangeUpper 256; GPMC stops at 255
 _GUID = re.compile(r"\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}", re.IGNORECASE)
 
 
-# -- payloads the appliers read (jobs/gpo.py) --------------------------------------------------
+# -- payloads the appliers read (prep/gpo_apply.py) -------------------------------------------
 
 
 @dataclass(frozen=True)

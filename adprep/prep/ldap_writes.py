@@ -2,8 +2,9 @@
 
 Plans (:mod:`adprep.prep.ou`, :mod:`~adprep.prep.users`, :mod:`~adprep.prep.account`,
 :mod:`~adprep.prep.delegation`) put these in :attr:`adprep.prep.plan.Change.payload`; the appliers in
-:mod:`adprep.jobs.ldap_apply` send them. A password stays a :class:`~adprep.secret.Secret` until the
-applier encodes it, so a plan can be shown, logged or rendered as JSON without leaking it.
+:mod:`adprep.prep.ldap_apply` send them, chosen by payload type. A password stays a
+:class:`~adprep.secret.Secret` until the applier encodes it, so a plan can be shown, logged or rendered
+as JSON without leaking it.
 """
 
 from __future__ import annotations

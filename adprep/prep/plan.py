@@ -1,7 +1,8 @@
 """The plan → apply machinery every write command shares.
 
-A plan is pure data: the changes needed to go from what was observed to what is wanted. Applying
-runs each change through the applier registered for its action. A change that fails is recorded
+A plan is pure data: the changes needed to go from what was observed to what is wanted. Each change
+carries a typed payload (:mod:`adprep.prep.ldap_writes`, :mod:`adprep.prep.gpo`); applying runs it
+through the applier registered for that payload's type (:class:`Appliers`). A change that fails is recorded
 with its sentence; changes that depend on it are skipped; independent changes still go in. Since
 plans are computed from observed state, a second run plans nothing, and a run cut off half-way is
 finished by the next one. A lost connection (:class:`adprep.errors.ConnectionLost`) is not a failed
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from adprep.errors import AdprepError, ConnectionLost
 from adprep.model import FactValue
@@ -26,7 +27,8 @@ class Change:
     id: str
     """Stable id, ``<kind>.<verb>:<target>``, e.g. ``ou.create:OU=Users,DC=corp,DC=example``."""
     action: str
-    """Which applier runs it (``ldap.add``, ``ldap.modify``, ``acl.add_aces``, ``smb.write``…)."""
+    """What kind of write it is, for people and the plan JSON (``ldap.add``, ``ldap.modify``,
+    ``acl.add_aces``, ``smb.write``…); the applier is chosen by the payload's type."""
     target: str
     """The DN or path it writes."""
     summary: str
@@ -35,7 +37,8 @@ class Change:
     depends_on: tuple[str, ...] = ()
     """Ids of changes that must succeed first."""
     payload: object = field(default=None, compare=False, repr=False)
-    """What the applier needs (attributes, bytes); never shown, may hold a Secret."""
+    """What the applier needs (a frozen dataclass: attributes, bytes); its type picks the applier. Never
+    shown, may hold a Secret."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,37 @@ class ApplyResult:
         return tuple(o for o in self.outcomes if o.status != "applied")
 
 
-Applier = Callable[[Change], None]
+P = TypeVar("P")
+
+
+class Appliers:
+    """Which function applies which payload type. A plan's changes dispatch on their payload's type,
+    so an applier receives its own payload type, never a string to trust."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[Any], Callable[[Any], None]] = {}
+
+    def on(self, kind: type[P], apply: Callable[[P], None]) -> Appliers:
+        """Register ``apply`` for payloads of type ``kind``; returns self, to chain."""
+        self._by_type[kind] = apply
+        return self
+
+    def merged(self, other: Appliers) -> Appliers:
+        """These appliers and ``other``'s (``other`` wins for a type both have)."""
+        both = Appliers()
+        both._by_type = {**self._by_type, **other._by_type}
+        return both
+
+    def apply(self, change: Change) -> None:
+        """Run ``change``'s payload through its applier. A payload no applier takes is a bug."""
+        apply = self._by_type.get(type(change.payload))
+        if apply is None:
+            raise TypeError(f"No applier for {type(change.payload).__name__} (change {change.id})")
+        apply(change.payload)
 
 
 def apply_plan(
-    plan: Plan, appliers: Mapping[str, Applier], *, on_done: Callable[[Outcome], None] | None = None
+    plan: Plan, appliers: Appliers, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
     """Apply the changes in order. adprep errors become failed outcomes; a lost connection and bugs
     propagate."""
@@ -89,7 +118,7 @@ def apply_plan(
             failed.add(change.id)
         else:
             try:
-                appliers[change.action](change)
+                appliers.apply(change)
                 outcome = Outcome(change, "applied")
             except ConnectionLost:
                 raise

@@ -36,6 +36,8 @@ Scope = Literal["base", "one", "sub"]
 #: LDAP_SERVER_SD_FLAGS_OID (MS-ADTS 3.1.1.3.4.1.11): ask for the DACL only (value 4).
 SD_FLAGS_OID = "1.2.840.113556.1.4.801"
 DACL_SECURITY_INFORMATION = 0x4
+#: LDAP_SERVER_SD_FLAGS: owner, group and DACL (MS-ADTS 3.1.1.3.4.1.11).
+SD_OWNER_GROUP_DACL = 0x7
 
 
 @dataclass(frozen=True)

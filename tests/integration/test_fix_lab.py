@@ -32,7 +32,7 @@ from adprep.ad.delegation import workspaces_2016_aces
 from adprep.ad.security_descriptor import _assemble, _encode_acl, parse_security_descriptor
 from adprep.cli.main import main
 from adprep.errors import LdapError
-from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
+from adprep.prep.ldap_apply import entry_sid, read_security_descriptor
 from adprep.requirements import DELEGATION_GROUP
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect

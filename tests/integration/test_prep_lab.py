@@ -20,7 +20,7 @@ from adprep.ad.security_descriptor import Ace, parse_security_descriptor
 from adprep.cli.main import main
 from adprep.errors import LdapError
 from adprep.jobs.delegate import delegate_settings, plan_delegate
-from adprep.jobs.ldap_apply import entry_sid, read_security_descriptor
+from adprep.prep.ldap_apply import entry_sid, read_security_descriptor
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession, LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
@@ -334,7 +334,6 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
     import jsonschema
 
     import adprep.jobs.users
-    from adprep.jobs.ldap_apply import ldap_appliers
     from adprep.jobs.users import (
         PasswordsFile,
         check_directory,
@@ -342,6 +341,7 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
         users_import_settings,
         validate_users_file,
     )
+    from adprep.prep.ldap_apply import ldap_appliers
     from adprep.prep.plan import Plan, apply_plan
     from tests.conftest import REPO
 

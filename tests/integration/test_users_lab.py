@@ -132,13 +132,13 @@ def test_users_import_update_fills_attributes_moves_users_and_finishes_a_cut_off
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from adprep.jobs.ldap_apply import ldap_appliers
     from adprep.jobs.users import (
         check_directory,
         plan_users_chunks,
         users_import_settings,
         validate_users_file,
     )
+    from adprep.prep.ldap_apply import ldap_appliers
     from adprep.prep.plan import Plan, apply_plan
 
     base = dc1.base_dn

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from adprep.errors import LdapError
-from adprep.jobs.ldap_apply import apply_add
 from adprep.jobs.users import PasswordsFile
 from adprep.prep.csv_users import CsvUser
+from adprep.prep.ldap_apply import apply_add
 from adprep.prep.ldap_writes import USER_CLASSES, AddEntry
-from adprep.prep.plan import Change
 from adprep.secret import Secret
 from adprep.transport.ldap import Entry
 
@@ -135,9 +134,7 @@ class _Session:
 def _add(session: _Session, on_exists: Any = None) -> None:
     dn = "CN=a,CN=Users,DC=x"
     payload = AddEntry(dn, USER_CLASSES, {"sAMAccountName": "a"}, on_exists=on_exists)
-    apply_add(
-        session, Change(id=f"user.create:{dn}", action="ldap.add", target=dn, summary="", payload=payload)
-    )  # type: ignore[arg-type]
+    apply_add(session, payload)  # type: ignore[arg-type]
 
 
 def test_an_add_that_finds_the_same_user_adopts_it() -> None:

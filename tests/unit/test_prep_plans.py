@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pytest
+
 from adprep.ad.delegation import ad_connector_ou, preset
 from adprep.ad.security_descriptor import Ace, encode_security_descriptor, encode_with_added_aces
 from adprep.errors import LdapError
@@ -136,16 +140,43 @@ def test_ou_preset_without_write_has_four_aces() -> None:
 
 def test_a_failed_change_skips_its_dependents_and_not_the_others() -> None:
     # Given three changes, the second depending on the first, the third independent
-    a = Change("user.create:a", "x", "a", "create a")
-    b = Change("group.add-members:g", "x", "g", "join", depends_on=("user.create:a",))
-    c = Change("user.create:c", "x", "c", "create c")
-    from adprep.prep.plan import Plan
+    a = Change("user.create:a", "x", "a", "create a", payload=_Write("a"))
+    b = Change("group.add-members:g", "x", "g", "join", depends_on=("user.create:a",), payload=_Write("g"))
+    c = Change("user.create:c", "x", "c", "create c", payload=_Write("c"))
+    from adprep.prep.plan import Appliers, Plan
 
-    def applier(change: Change) -> None:
-        if change.target == "a":
+    def applier(p: _Write) -> None:
+        if p.target == "a":
             raise LdapError("Creating a failed: An object with this name already exists.", code=68)
 
-    result = apply_plan(Plan("users import", (a, b, c)), {"x": applier})
+    result = apply_plan(Plan("users import", (a, b, c)), Appliers().on(_Write, applier))
     # Then a fails with a sentence, b is skipped, c still goes in
     assert [o.status for o in result.outcomes] == ["failed", "skipped", "applied"]
     assert "already exists" in (result.outcomes[0].error or "")
+
+
+@dataclass(frozen=True)
+class _Write:
+    """A payload for the tests of apply_plan's dispatch."""
+
+    target: str
+
+
+def test_changes_dispatch_on_their_payload_type_and_an_unknown_payload_is_a_bug() -> None:
+    # Given appliers for two payload types
+    from adprep.prep.plan import Appliers, Plan
+
+    seen: list[str] = []
+    appliers = Appliers().on(_Write, lambda p: seen.append(f"write {p.target}")).on(str, seen.append)
+    # When a plan holds one of each, Then each goes to its own applier
+    apply_plan(
+        Plan(
+            "t",
+            (Change("t.w:a", "x", "a", "", payload=_Write("a")), Change("t.s:b", "x", "b", "", payload="b")),
+        ),
+        appliers,
+    )
+    assert seen == ["write a", "b"]
+    # And a payload no applier takes is a bug (TypeError), not a failed change
+    with pytest.raises(TypeError, match="No applier for int"):
+        apply_plan(Plan("t", (Change("t.i:c", "x", "c", "", payload=3),)), appliers)
