@@ -89,21 +89,40 @@ def _explain(code: int | None, message: str | None) -> tuple[str, str | None]:
 MAX_LDAP_MESSAGE = 64 * 1024 * 1024
 
 
+#: The most messages adprep reads in answer to one request: AD sends at most MaxPageSize (1,000)
+#: entries a page, and adprep pages every search that may return more than one entry.
+MAX_LDAP_MESSAGES_PER_REPLY = 20_000
+#: The longest one request's reply may take, at least, whatever its messages' pace (a peer sending a
+#: well-formed entry just inside each read's timeout would otherwise never end); else 6 timeouts.
+MIN_LDAP_REPLY_SECONDS = 30.0
+
+
 class _NotLdap(Exception):
     """The peer sent bytes that are not an LDAP message (RFC 4511 §4.1.1), or not within the time."""
 
 
-def _receive_bounded(strategy: Any, timeout: float, limit: int) -> list[bytes]:
+@dataclass
+class _ReplyBudget:
+    """What is left for the reply to the request being answered (see :func:`_bound_reads`)."""
+
+    deadline: float = math.inf
+    messages: int = 0
+
+
+def _receive_bounded(strategy: Any, timeout: float, limit: int, budget: _ReplyBudget) -> list[bytes]:
     """ldap3's ``SyncStrategy.receiving`` for simple binds (no SASL layer), bounded: every call
     returns within ``timeout`` seconds in all (ldap3's own bound is per ``recv``, so a peer that sends
-    a byte a second holds it for ever), no message longer than ``limit`` is gathered, and bytes that
-    cannot start an LDAPMessage end the exchange at once instead of waiting for more."""
+    a byte a second holds it for ever), no message longer than ``limit`` is gathered, bytes that
+    cannot start an LDAPMessage end the exchange at once instead of waiting for more, and one
+    request's reply ends within ``budget`` (messages and time: a peer sending entries for ever)."""
     from ldap3.core.exceptions import LDAPSocketReceiveError, communication_exception_factory
     from ldap3.strategy.base import BaseStrategy
 
     sock = strategy.connection.socket
     previous = sock.gettimeout()
-    deadline = time.monotonic() + timeout
+    if time.monotonic() >= budget.deadline:
+        raise _NotLdap(f"{budget.messages} messages, and no end to the reply within its time")
+    deadline = min(time.monotonic() + timeout, budget.deadline)
     messages: list[bytes] = []
     unprocessed = b""
     try:
@@ -145,6 +164,11 @@ def _receive_bounded(strategy: Any, timeout: float, limit: int) -> list[bytes]:
                     break
                 messages.append(unprocessed[:length])
                 unprocessed = unprocessed[length:]
+                budget.messages += 1
+                if budget.messages > MAX_LDAP_MESSAGES_PER_REPLY:
+                    raise _NotLdap(
+                        f"more than {MAX_LDAP_MESSAGES_PER_REPLY} messages in reply to one request, without an end"
+                    )
             if messages and not unprocessed:
                 return messages
     finally:
@@ -158,10 +182,13 @@ def _bound_reads(conn: Any, timeout: float) -> None:
     from pyasn1.error import PyAsn1Error
 
     strategy = conn.strategy
-    strategy.receiving = lambda: _receive_bounded(strategy, timeout, MAX_LDAP_MESSAGE)
+    budget = _ReplyBudget()
+    strategy.receiving = lambda: _receive_bounded(strategy, timeout, MAX_LDAP_MESSAGE, budget)
     decode = strategy._get_response
 
     def get_response(message_id: int, wait: Any) -> Any:
+        budget.deadline = time.monotonic() + max(MIN_LDAP_REPLY_SECONDS, 6 * timeout)
+        budget.messages = 0
         try:
             return decode(message_id, wait)
         except (PyAsn1Error, ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError) as e:

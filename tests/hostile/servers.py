@@ -17,6 +17,9 @@ CLDAP (UDP 389), the endpoint mapper (TCP 135), LDAP (TCP 389 and 636), SMB (TCP
     A real reply, one byte a second (UDP: a one-byte datagram after a second).
 ``endless``
     TCP: random bytes as fast as the client takes them, for ever. UDP: a datagram every millisecond.
+``flood``
+    LDAP: well-formed search result entries for the request's message id, without end and never
+    the searchResDone (elsewhere: as ``endless``).
 
 The servers run on their own event loop in a daemon thread; ports below 1024 need root.
 """
@@ -35,8 +38,9 @@ from typing import Any, Literal
 
 WIRE = Path(__file__).resolve().parents[2] / "fixtures" / "wire"
 
-Kind = Literal["truncated", "oversized", "random", "drip", "endless"]
+Kind = Literal["truncated", "oversized", "random", "drip", "endless", "flood"]
 KINDS: tuple[Kind, ...] = ("truncated", "oversized", "random", "drip", "endless")
+"""The kinds every protocol gets; ``flood`` is LDAP's own (well-formed entries without end)."""
 #: The biggest UDP payload over IPv4 (65,535 - 20 - 8).
 MAX_DATAGRAM = 65507
 
@@ -89,6 +93,15 @@ _LDAP_DONE = bytes.fromhex("300c02010165070a010004000400")
 _DCERPC_ACK = bytes.fromhex("05000c03100000001000000001000000")
 #: A NetBIOS session message (RFC 1002 §4.3.6) carrying the start of an SMB2 header (MS-SMB2 2.2.1).
 _SMB2 = b"\x00\x00\x00\x40\xfeSMB" + b"\x40\x00" + bytes(58)
+
+def _ldap_entry(request: bytes) -> bytes:
+    """A searchResEntry (RFC 4511 §4.5.2) with no name and no attributes, for the request's message id."""
+    # The request is an LDAPMessage SEQUENCE whose first element is the INTEGER messageID.
+    start = 2 if request[1] < 0x80 else 2 + (request[1] & 0x7F)
+    id_tlv = request[start : start + 2 + request[start + 1]] if len(request) > start + 1 else b"\x02\x01\x01"
+    body = id_tlv + b"\x64\x04\x04\x00\x30\x00"
+    return b"\x30" + bytes([len(body)]) + body
+
 
 #: TCP port → a real reply to a request.
 TCP_REPLIES: dict[int, Callable[[bytes], bytes]] = {
@@ -213,6 +226,8 @@ class HostilePeer:
             elif kind == "oversized":
                 writer.write(TCP_OVERSIZED_HEADS[port])
                 await self._stream(writer, frame=TCP_OVERSIZED_HEADS[port] if port == 135 else None)
+            elif kind == "flood" and port in (389, 636):
+                await self._stream(writer, frame=_ldap_entry(request))
             else:
                 await self._stream(writer)
         except (ConnectionError, OSError, asyncio.CancelledError):

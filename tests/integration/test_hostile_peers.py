@@ -66,6 +66,7 @@ behaviours = st.one_of(
     st.builds(Behaviour, st.just("random"), data=st.binary(min_size=1, max_size=700)),
     st.just(Behaviour("drip")),
     st.just(Behaviour("endless")),
+    st.just(Behaviour("flood")),
 )
 FEW = settings(
     max_examples=4,
@@ -83,6 +84,7 @@ def every_kind(test: Callable[..., None]) -> Callable[..., None]:
         Behaviour("random", b"\x00"),
         Behaviour("drip"),
         Behaviour("endless"),
+        Behaviour("flood"),
     ):
         test = example(behaviour=behaviour)(test)
     return test
