@@ -72,14 +72,20 @@ def _malformed(detail: str) -> str:
     return f"the endpoint mapper answered with something that is not DCE/RPC: a malformed reply ({text})"
 
 
+#: What one endpoint-mapper query may read in all (a bind_ack and an ept_map reply are well under 4 KiB).
+MAX_EPM_REPLY = 1 << 20
+
+
 def _bounded_transport(address: str, timeout: float) -> Any:
     """An impacket ncacn_ip_tcp transport to ``address``:135 whose reads end ``timeout`` seconds after
-    the connect began, whatever the peer sends (TimeoutError then)."""
+    the connect began, whatever the peer sends (TimeoutError then), and stop at :data:`MAX_EPM_REPLY`
+    bytes in all."""
     from impacket.dcerpc.v5.rpcrt import DCERPCException
     from impacket.dcerpc.v5.transport import TCPTransport
 
     class BoundedTransport(TCPTransport):  # type: ignore[misc]
         deadline = 0.0
+        received = 0
 
         def connect(self) -> Any:
             self.deadline = time.monotonic() + timeout
@@ -97,6 +103,9 @@ def _bounded_transport(address: str, timeout: float) -> Any:
                 if not chunk:
                     raise DCERPCException("the peer closed the connection before a whole reply came")
                 buffer += bytes(chunk)
+                self.received += len(chunk)
+                if self.received > MAX_EPM_REPLY:  # impacket gathers fragments up to the last one
+                    raise DCERPCException(f"more than {MAX_EPM_REPLY} bytes from the endpoint mapper")
                 if not count or len(buffer) >= count:
                     return buffer
 

@@ -19,7 +19,7 @@ CLDAP (UDP 389), the endpoint mapper (TCP 135), LDAP (TCP 389 and 636), SMB (TCP
     TCP: random bytes as fast as the client takes them, for ever. UDP: a datagram every millisecond.
 ``flood``
     LDAP: well-formed search result entries for the request's message id, without end and never
-    the searchResDone (elsewhere: as ``endless``).
+    the searchResDone; the endpoint mapper: response fragments, none the last (elsewhere: as ``endless``).
 
 The servers run on their own event loop in a daemon thread; ports below 1024 need root.
 """
@@ -91,8 +91,11 @@ def _dns_tcp(request: bytes) -> bytes:
 _LDAP_DONE = bytes.fromhex("300c02010165070a010004000400")
 #: A DCE/RPC bind_ack header (C706 §12.6.3.1), frag_length 16, first and last fragment.
 _DCERPC_ACK = bytes.fromhex("05000c03100000001000000001000000")
+#: A DCE/RPC response fragment (C706 §12.6.4.10) flagged first but never last: fragments without end.
+_DCERPC_FIRST_FRAGMENT = bytes.fromhex("05000201100000001800000001000000") + bytes(8)
 #: A NetBIOS session message (RFC 1002 §4.3.6) carrying the start of an SMB2 header (MS-SMB2 2.2.1).
 _SMB2 = b"\x00\x00\x00\x40\xfeSMB" + b"\x40\x00" + bytes(58)
+
 
 def _ldap_entry(request: bytes) -> bytes:
     """A searchResEntry (RFC 4511 §4.5.2) with no name and no attributes, for the request's message id."""
@@ -228,6 +231,8 @@ class HostilePeer:
                 await self._stream(writer, frame=TCP_OVERSIZED_HEADS[port] if port == 135 else None)
             elif kind == "flood" and port in (389, 636):
                 await self._stream(writer, frame=_ldap_entry(request))
+            elif kind == "flood" and port == 135:
+                await self._stream(writer, frame=_DCERPC_FIRST_FRAGMENT)
             else:
                 await self._stream(writer)
         except (ConnectionError, OSError, asyncio.CancelledError):

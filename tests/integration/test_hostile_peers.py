@@ -319,6 +319,26 @@ def test_an_endpoint_mapper_answering_garbage_is_named_as_such(
         assert _malformed(mapping.error), mapping
 
 
+def test_the_endpoint_mapper_transport_reads_a_bounded_amount(peer: HostilePeer) -> None:
+    # impacket gathers DCE/RPC fragments until the last one: the transport under it stops at 1 MiB.
+    from impacket.dcerpc.v5.rpcrt import DCERPCException
+
+    from adprep.transport.rpc import MAX_EPM_REPLY, _bounded_transport
+
+    peer.behaviour = Behaviour("endless")
+    rpc = _bounded_transport(HOSTILE, 5.0)
+    rpc.connect()
+    try:
+        rpc.send(b"\x05\x00\x0b\x03")
+        read = 0
+        with pytest.raises(DCERPCException):
+            while read <= MAX_EPM_REPLY:
+                read += len(rpc.recv(count=65536))
+        assert read <= MAX_EPM_REPLY
+    finally:
+        rpc.disconnect()
+
+
 # -- Whole processes: what a user runs --------------------------------------------------------------
 
 
