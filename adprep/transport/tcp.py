@@ -32,8 +32,16 @@ async def probe_tcp(address: str, port: int, timeout: float, *, bind: str | None
     try:
         if bind:
             sock.bind((bind, 0))
-        async with asyncio.timeout(timeout):
-            await loop.sock_connect(sock, (address, port))
+        # The kernel often knows at once (a refusal from this host, a local listener): then no timer,
+        # future or exception is made. Otherwise wait for the handshake (sock_connect sees EALREADY).
+        code = sock.connect_ex((address, port))
+        if code == errno.ECONNREFUSED:
+            return TcpProbe(address, port, "refused", elapsed(), errno_name="ECONNREFUSED")
+        if code not in (0, errno.EINPROGRESS):
+            raise OSError(code, errno.errorcode.get(code, str(code)))
+        if code == errno.EINPROGRESS:
+            async with asyncio.timeout(timeout):
+                await loop.sock_connect(sock, (address, port))
         return TcpProbe(address, port, "open", elapsed(), source=str(sock.getsockname()[0]))
     except TimeoutError:
         return TcpProbe(address, port, "timeout", elapsed())
