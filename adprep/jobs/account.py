@@ -27,7 +27,8 @@ from adprep.errors import AdprepError, InputError
 from adprep.jobs.delegate import container_dn
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
 from adprep.prep.ldap_apply import ldap_appliers
-from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
+from adprep.prep.passwords import SavePasswords, save_passwords_first
+from adprep.prep.plan import Appliers, ApplyResult, Outcome, Plan, apply_plan
 from adprep.secret import Secret
 from adprep.secrets import open_private
 from adprep.transport.ldap import LdapSession
@@ -140,18 +141,8 @@ def plan_account_create(session: LdapSession, settings: AccountSettings) -> Acco
         reset_password=settings.reset_password,
     )
     generated = password if needs_password and settings.generate else None
-    before: Callable[[], None] | None = None
     on_exists: Callable[[], None] | None = None
     out = settings.password_out if settings.password_out != STDOUT else None
-    if generated is not None and out is not None:
-
-        def before() -> None:
-            # On disk (fsync) before the add that sets it: a crash right after the add loses nothing.
-            with open_private(out, append=False) as f:
-                f.write(generated.reveal() + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-
     if generated is not None:
 
         def on_exists() -> None:
@@ -167,10 +158,24 @@ def plan_account_create(session: LdapSession, settings: AccountSettings) -> Acco
                 hint="Run again with --reset-password --generate-password to give it a password you hold.",
             )
 
-    return AccountPlan(plan_account(spec, observed, before_password=before, on_exists=on_exists), generated)
+    plan = plan_account(spec, observed, on_exists=on_exists)
+    if generated is not None and out is not None:
+        # On disk before the write that sets it: a crash right after the add loses nothing.
+        plan = save_passwords_first(plan, SavePasswords(str(out), (settings.name,), (generated,)))
+    return AccountPlan(plan, generated)
+
+
+def save_account_password(p: SavePasswords) -> None:
+    """``--password-out FILE``: the generated password alone, replacing the file (mode 0600, fsync)."""
+    with open_private(Path(p.path), append=False) as f:
+        for secret in p.passwords:
+            f.write(secret.reveal() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def apply_account_create(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
-    return apply_plan(plan, ldap_appliers(session), on_done=on_done)
+    appliers = ldap_appliers(session).merged(Appliers().on(SavePasswords, save_account_password))
+    return apply_plan(plan, appliers, on_done=on_done)

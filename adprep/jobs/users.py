@@ -38,7 +38,8 @@ from adprep.prep.csv_users import (
 )
 from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
-from adprep.prep.plan import ApplyResult, Outcome, Plan, apply_plan
+from adprep.prep.passwords import SavePasswords, save_passwords_first
+from adprep.prep.plan import Appliers, ApplyResult, Outcome, Plan, apply_plan
 from adprep.prep.users import UPDATED_ATTRIBUTES, ObservedUser, plan_users
 from adprep.secret import Secret
 from adprep.transport.ldap import Entry, LdapSession
@@ -129,7 +130,8 @@ class PasswordsFile:
     """The ``--passwords-out`` CSV: ``sAMAccountName,password`` rows, mode 0600, appended to.
 
     Nothing a crash can lose: the generated passwords of a chunk are appended in one write and
-    fsynced before the chunk's first add, so a run killed at any point (or a machine losing power)
+    fsynced by the chunk's first change (:mod:`adprep.prep.passwords`), which every add that sets one
+    of them depends on, so a run killed at any point (or a machine losing power)
     never leaves a created user whose password is not in the file, and a later run reuses the
     password the file holds for a user still missing. The last row of a user wins; a row with an
     empty password withdraws the ones before it (the run that wrote them found the user created by
@@ -145,7 +147,7 @@ class PasswordsFile:
         self._fd: int | None = None
         self._torn = False
         self._pending: dict[str, tuple[str, Secret]] = {}
-        """Generated passwords of the chunk being planned, written by the chunk's first add."""
+        """Generated passwords of the chunk being planned (see :meth:`save_change`)."""
         if lock:
             self._fd = self._open()
             try:
@@ -190,23 +192,27 @@ class PasswordsFile:
                 self.known.pop(row[0].casefold(), None)
 
     def password_for(self, user: CsvUser) -> Secret:
+        """``user``'s password: the row's, else the one the file holds, else a new one (to be saved)."""
         if user.password is not None:
             return user.password
         reused = self.known.get(user.key)
         if reused is not None:
             return Secret(reused, f"file:{self.path}")
-        return Secret(generate_password(), "generated")
+        secret = Secret(generate_password(), "generated")
+        self._pending[user.key] = (user.sam, secret)
+        return secret
 
     def start_chunk(self) -> None:
         """A new chunk is being planned: generated passwords planned before and never applied (a
         dry run) are dropped, so memory does not grow with the file."""
         self._pending.clear()
 
-    def before_create(self, user: CsvUser, secret: Secret) -> Callable[[], None] | None:
-        if user.password is not None or user.key in self.known:
+    def save_change(self) -> SavePasswords | None:
+        """The chunk's generated passwords, to save before its adds (None: it generated none)."""
+        if not self._pending:
             return None
-        self._pending[user.key] = (user.sam, secret)
-        return self.write_pending
+        sams, secrets = zip(*self._pending.values(), strict=True)
+        return SavePasswords(str(self.path), tuple(sams), tuple(secrets))
 
     def on_exists(self, user: CsvUser) -> Callable[[], None] | None:
         """What to do when the user turns out created by someone else: withdraw our password."""
@@ -214,17 +220,19 @@ class PasswordsFile:
             return None
         return lambda: self.withdraw(user.sam)
 
-    def write_pending(self) -> None:
-        """Append every generated password of the chunk, on disk before the first add (then a no-op)."""
-        if not self._pending:
-            return
+    def save(self, p: SavePasswords) -> None:
+        """Append ``p``'s rows in one write, fsynced (the applier of the chunk's save change)."""
         buf = io.StringIO(newline="")
         writer = csv.writer(buf)
-        for sam, secret in self._pending.values():
+        for sam, secret in zip(p.accounts, p.passwords, strict=True):
             writer.writerow([sam, secret.reveal()])
         self._append(buf.getvalue())
         # Not kept in ``known``: each row is planned once, and memory must not grow with the file.
         self._pending.clear()
+
+    def appliers(self) -> Appliers:
+        """The applier of this file's save changes."""
+        return Appliers().on(SavePasswords, self.save)
 
     def withdraw(self, sam: str) -> None:
         self.known.pop(sam.casefold(), None)
@@ -318,7 +326,7 @@ def plan_users_chunks(
 
     numbered: dict[str, int] = {}
     rows = iter_valid_users(settings.csv_path, base_dn=base, default_dn=settings.default_dn)
-    for users in _chunks(rows, chunk_size or CHUNK):
+    for chunk, users in enumerate(_chunks(rows, chunk_size or CHUNK), start=1):
         if passwords is not None:
             passwords.start_chunk()
         found = find_by_sam(session, base, (u.key for u in users), ("memberOf", *UPDATED_ATTRIBUTES))
@@ -329,12 +337,14 @@ def plan_users_chunks(
             groups,
             domain=settings.directory.domain,
             password_for=password_for,
-            before_create=passwords.before_create if passwords is not None else None,
             on_exists=passwords.on_exists if passwords is not None else None,
             numbering_from=numbered,
             update=settings.update,
             move_to_default=settings.default_given,
         )
+        save = passwords.save_change() if passwords is not None else None
+        if save is not None:  # on disk before the chunk's first add (ids unique across chunks)
+            plan = save_passwords_first(plan, save, id_suffix=f"#{chunk}")
         for change in plan.changes:
             if change.action == ACTION_ADD_MEMBERS:
                 numbered[change.target] = numbered.get(change.target, 0) + 1
@@ -342,9 +352,17 @@ def plan_users_chunks(
 
 
 def apply_users_import(
-    session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
+    session: LdapSession,
+    plan: Plan,
+    passwords: PasswordsFile | None = None,
+    *,
+    on_done: Callable[[Outcome], None] | None = None,
 ) -> ApplyResult:
-    return apply_plan(plan, ldap_appliers(session), on_done=on_done)
+    """Apply one chunk's plan: its LDAP writes, and its save to ``passwords`` when it generated some."""
+    appliers = ldap_appliers(session)
+    if passwords is not None:
+        appliers = appliers.merged(passwords.appliers())
+    return apply_plan(plan, appliers, on_done=on_done)
 
 
 def run_users_import(
@@ -360,5 +378,5 @@ def run_users_import(
     plan and (unless ``dry_run``) apply chunk by chunk. A failed change does not stop the others."""
     groups = check_directory(session, settings, index)
     for plan, rows in plan_users_chunks(session, settings, groups, passwords, chunk_size=chunk_size):
-        result = None if dry_run or plan.empty else apply_users_import(session, plan)
+        result = None if dry_run or plan.empty else apply_users_import(session, plan, passwords)
         yield UsersChunk(plan, result, rows)

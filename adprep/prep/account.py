@@ -64,12 +64,11 @@ def plan_account(
     spec: AccountSpec,
     observed: ObservedAccount | None,
     *,
-    before_password: Callable[[], None] | None = None,
     on_exists: Callable[[], None] | None = None,
 ) -> Plan:
-    """``before_password`` runs just before the password is sent (to save a generated one first);
-    ``on_exists`` when the add finds the account created by someone else meanwhile
-    (:class:`adprep.prep.ldap_writes.AddEntry`)."""
+    """``on_exists`` runs when the add finds the account created by someone else meanwhile
+    (:class:`adprep.prep.ldap_writes.AddEntry`). Saving a generated password is the caller's change
+    (:func:`adprep.prep.passwords.save_passwords_first`)."""
     changes: list[Change] = []
     in_place: list[str] = []
     create_id: str | None = None
@@ -101,7 +100,6 @@ def plan_account(
                         "userAccountControl": int(uac),
                     },
                     password=spec.password,
-                    before=before_password,
                     on_exists=on_exists,
                 ),
             )
@@ -140,9 +138,7 @@ def plan_account(
                         "userAccountControl": int(wanted),
                         "password": "reset" if password else "unchanged",
                     },
-                    payload=ModifyEntry(
-                        dn, mods, password=password, before=before_password if password else None
-                    ),
+                    payload=ModifyEntry(dn, mods, password=password),
                 )
             )
         else:

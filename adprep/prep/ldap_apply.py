@@ -59,8 +59,6 @@ def _unicode_pwd(secret: Any) -> bytes:
 
 
 def apply_add(session: LdapSession, p: AddEntry) -> None:
-    if p.before is not None:
-        p.before()
     attrs: dict[str, Any] = {k: _wire(v) for k, v in p.attributes.items()}
     if p.password is not None:
         attrs["unicodePwd"] = _unicode_pwd(p.password)
@@ -89,8 +87,6 @@ def _same_object(session: LdapSession, p: AddEntry) -> bool:
 
 
 def apply_modify(session: LdapSession, p: ModifyEntry) -> None:
-    if p.before is not None:
-        p.before()
     if p.password is not None:
         session.set_password(p.dn, p.password)
     if p.changes:

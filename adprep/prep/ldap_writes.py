@@ -40,13 +40,12 @@ class AddEntry:
     object_class: tuple[str, ...]
     attributes: Mapping[str, str | int | list[str]]
     password: Secret | None = field(default=None, repr=False)
-    before: Callable[[], None] | None = field(default=None, compare=False, repr=False)
-    """Runs just before the add (e.g. writing a generated password to its file first)."""
     on_exists: Callable[[], None] | None = field(default=None, compare=False, repr=False)
     """Runs when the add finds the object already there, created by someone else since the plan was
     made (entryAlreadyExists on the same DN, same class and sAMAccountName): the change counts as
     applied, as a re-run would plan nothing for it. Used to withdraw a generated password that was
-    saved for the add but never set; it may raise to make the change fail instead."""
+    saved for the add (:mod:`adprep.prep.passwords`) but never set; it may raise to make the change fail
+    instead."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,6 @@ class ModifyEntry:
     delete-old/add-new pair fails as a whole when the old value changed meanwhile)."""
     password: Secret | None = field(default=None, repr=False)
     """A new ``unicodePwd``, sent in its own modify before the other changes."""
-    before: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

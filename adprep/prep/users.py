@@ -165,7 +165,6 @@ def plan_users(
     *,
     domain: str,
     password_for: Callable[[CsvUser], Secret],
-    before_create: Callable[[CsvUser, Secret], Callable[[], None] | None] | None = None,
     on_exists: Callable[[CsvUser], Callable[[], None] | None] | None = None,
     command: str = "users import",
     numbering_from: Mapping[str, int] | None = None,
@@ -177,10 +176,11 @@ def plan_users(
     ``observed``: casefolded sAMAccountName -> the user found (only names of ``users`` are needed).
     ``groups``: casefolded group name -> its DN (every group the rows name; validation checked).
     ``password_for`` gives a new user's password (the row's, or a generated one); it is called only
-    for users to create. ``before_create`` may return a callable run just before the add (to save a
-    generated password first), ``on_exists`` one run when the add finds the user created by someone
-    else meanwhile (:class:`adprep.prep.ldap_writes.AddEntry`). ``numbering_from``: group DN -> membership changes already planned
-    for it (by earlier chunks), so change ids stay unique across chunks. ``update`` and
+    for users to create (saving the generated ones is the caller's change:
+    :func:`adprep.prep.passwords.save_passwords_first`). ``on_exists`` may return a callable run when
+    the add finds the user created by someone else meanwhile (:class:`adprep.prep.ldap_writes.AddEntry`).
+    ``numbering_from``: group DN -> membership changes already planned for it (by earlier chunks), so
+    change ids stay unique across chunks. ``update`` and
     ``move_to_default``: see the module's rules.
     """
     numbered = numbering_from or {}
@@ -214,7 +214,6 @@ def plan_users(
                         USER_CLASSES,
                         user_attributes(user, domain),
                         password=secret,
-                        before=before_create(user, secret) if before_create else None,
                         on_exists=on_exists(user) if on_exists else None,
                     ),
                 )

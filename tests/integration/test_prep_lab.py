@@ -398,7 +398,12 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
     assert len([c for c in data["changes"] if c["id"].startswith("user.create:")]) == 4
     # And each chunk adds its own new members, under ids unique across the run
     joins = [c for c in data["changes"] if c["id"].startswith("group.add-members:")]
-    assert [c["id"].rsplit("#", 1)[1] for c in joins] == ["1", "2"] and len(data["changes"]) == 6
+    assert [c["id"].rsplit("#", 1)[1] for c in joins] == ["1", "2"]
+    # And each chunk saves its generated passwords first, as a change of its own (shown, never the value)
+    saves = [c for c in data["changes"] if c["action"] == "file.save_passwords"]
+    assert [c["id"] for c in saves] == [f"passwords.save:{out}#1", f"passwords.save:{out}#2"]
+    assert [c["details"]["accounts"] for c in saves] == [[f"{name}-1"], [f"{name}-3", f"{name}-4"]]
+    assert len(data["changes"]) == 8
     assert not out.exists() and not admin.search(ou_dn, f"(sAMAccountName={name}-*)")
     # Given a run killed after its first two changes (applied through the same job functions)
     directory = DirectorySettings(
@@ -408,9 +413,12 @@ def test_users_import_dry_run_killed_run_rerun_and_a_failing_row(
     passwords = PasswordsFile(out)
     index = validate_users_file(settings)
     plan, _ = next(plan_users_chunks(admin, settings, check_directory(admin, settings, index), passwords))
-    partial = apply_plan(Plan(plan.command, plan.changes[:2]), ldap_appliers(admin))
+    partial = apply_plan(
+        Plan(plan.command, plan.changes[:3]), ldap_appliers(admin).merged(passwords.appliers())
+    )
     passwords.close()
-    assert [o.status for o in partial.outcomes] == ["applied", "applied"]
+    assert [o.status for o in partial.outcomes] == ["applied", "applied", "applied"]
+    assert [c.action for c in plan.changes[:3]] == ["file.save_passwords", "ldap.add", "ldap.add"]
     # When the import runs again, then once more
     assert cli(*args) == 0
     capsys.readouterr()

@@ -1,6 +1,6 @@
 """The users import's passwords file under faults: what a killed run left is read right, a chunk's
-passwords are on disk before its first add, a password withdrawn is not reused, two runs take
-turns; and an add that finds its object created by another run adopts it."""
+passwords are one save change written in one append, a password withdrawn is not reused, two runs
+take turns; and an add that finds its object created by another run adopts it."""
 
 from __future__ import annotations
 
@@ -35,34 +35,41 @@ def _rows(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
-def test_a_chunk_is_written_before_its_first_add_in_one_append(tmp_path: Path) -> None:
+def _save(f: PasswordsFile) -> None:
+    """Apply the chunk's save change, as apply_users_import does."""
+    save = f.save_change()
+    assert save is not None
+    f.save(save)
+
+
+def test_a_chunk_is_one_save_change_written_in_one_append(tmp_path: Path) -> None:
     out = tmp_path / "pw.csv"
     f = PasswordsFile(out, lock=True)
     f.start_chunk()
-    hooks = [f.before_create(u, f.password_for(u)) for u in (_user("a"), _user("b"))]
-    assert f.before_create(_user("c", "Given-Pass1"), Secret("Given-Pass1", "csv")) is None
+    generated = [f.password_for(u) for u in (_user("a"), _user("b"))]
+    assert f.password_for(_user("c", "Given-Pass1")).reveal() == "Given-Pass1"  # given: not saved
+    save = f.save_change()
+    assert save is not None and save.accounts == ("a", "b") and save.passwords == tuple(generated)
     assert out.read_bytes() == b""  # nothing yet: the lock created the file, empty and 0600
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
-    hooks[0]()  # the first add of the chunk writes the whole chunk
+    f.save(save)  # the chunk's save change writes the whole chunk
     rows = _rows(out)
     assert rows[0] == ["sAMAccountName", "password"] and [r[0] for r in rows[1:]] == ["a", "b"]
-    size = out.stat().st_size
-    hooks[1]()  # the second add writes nothing more
-    assert out.stat().st_size == size
+    assert f.save_change() is None  # nothing left to save
     f.close()
     # A later run reuses them for users still missing (no new row)
     g = PasswordsFile(out, lock=True)
     assert g.password_for(_user("a")).reveal() == rows[1][1]
-    assert g.before_create(_user("a"), g.password_for(_user("a"))) is None
+    assert g.save_change() is None
     g.close()
 
 
 def test_a_dry_run_chunk_leaves_nothing_pending(tmp_path: Path) -> None:
     f = PasswordsFile(tmp_path / "pw.csv")
     f.start_chunk()
-    f.before_create(_user("a"), Secret("x", "generated"))
+    f.password_for(_user("a"))
     f.start_chunk()
-    f.write_pending()
+    assert f.save_change() is None
     assert not (tmp_path / "pw.csv").exists()
 
 
@@ -73,12 +80,11 @@ def test_a_torn_last_line_is_ignored_and_ended_before_appending(tmp_path: Path) 
     f = PasswordsFile(out, lock=True)
     assert f.known == {"a": "Full-Passw0rd-a"}
     f.start_chunk()
-    hook = f.before_create(_user("b"), Secret("New-Passw0rd-b", "generated"))
-    assert hook is not None
-    hook()
+    new = f.password_for(_user("b")).reveal()
+    _save(f)
     f.close()
-    assert _rows(out)[-2:] == [["b", "Trunc"], ["b", "New-Passw0rd-b"]]
-    assert PasswordsFile(out).known["b"] == "New-Passw0rd-b"
+    assert _rows(out)[-2:] == [["b", "Trunc"], ["b", new]]
+    assert PasswordsFile(out).known["b"] == new
 
 
 def test_a_withdrawn_password_is_not_reused(tmp_path: Path) -> None:
@@ -86,10 +92,8 @@ def test_a_withdrawn_password_is_not_reused(tmp_path: Path) -> None:
     f = PasswordsFile(out, lock=True)
     f.start_chunk()
     user = _user("a")
-    secret = f.password_for(user)
-    hook = f.before_create(user, secret)
-    assert hook is not None
-    hook()
+    f.password_for(user)
+    _save(f)
     withdraw = f.on_exists(user)
     assert withdraw is not None and f.on_exists(_user("c", "Given-Pass1")) is None
     withdraw()  # another run created "a" first
@@ -109,12 +113,11 @@ def test_two_runs_writing_one_file_take_turns(tmp_path: Path) -> None:
     time.sleep(0.05)
     assert not got  # still waiting for the first run
     first.start_chunk()
-    hook = first.before_create(_user("a"), Secret("Pw-of-a-1", "generated"))
-    assert hook is not None
-    hook()
+    pw = first.password_for(_user("a")).reveal()
+    _save(first)
     first.close()
     t.join(5)
-    assert got and got[0].known == {"a": "Pw-of-a-1"}  # it read the file after the first run
+    assert got and got[0].known == {"a": pw}  # it read the file after the first run
     got[0].close()
 
 
