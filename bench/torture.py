@@ -194,9 +194,18 @@ def passwords_that_work(dc: Dc, pairs: Sequence[tuple[str, str]]) -> set[str]:
     return good
 
 
-def delete_tree(admin: LdapSession, dn: str) -> None:
-    with contextlib.suppress(Exception):
-        admin.raw_connection.delete(dn, controls=[(TREE_DELETE, True, None)])
+def delete_tree(dc: Dc, dn: str) -> None:
+    """Delete ``dn`` and everything below it, on a connection of its own that waits long enough (a tree
+    of 1,000 users takes Samba longer than the admin session's timeout, which would break it)."""
+    slow = LdapTarget(dc.address, server_name=dc.fqdn, ca_file=dc.tls_ca, timeout=600.0)
+    from ldap3.core.exceptions import LDAPNoSuchObjectResult
+
+    password = Secret(dc.admin_password, "lab")
+    with (
+        connect(slow, user=f"{dc.admin_user}@{dc.domain}", password=password) as s,
+        contextlib.suppress(LDAPNoSuchObjectResult),  # already gone
+    ):
+        s.raw_connection.delete(dn, controls=[(TREE_DELETE, True, None)])
 
 
 def count_under(admin: LdapSession, dn: str, object_class: str = "user") -> int:
@@ -349,7 +358,7 @@ class Job:
         return ""
 
     def cleanup(self) -> None:
-        delete_tree(self.admin, self.ou_dn)
+        delete_tree(self.dc, self.ou_dn)
 
     def adprep(self, *args: str) -> list[str]:
         return [ADPREP, "-q", *args, *conn_args(self.dc)]
@@ -618,7 +627,7 @@ class GpoJob(Job):
         for gpo in collect_gpos_named(self.admin, self.dc.base_dn, self.gpo):
             with contextlib.suppress(Exception), admin_smb(self.dc) as smb:
                 smb.remove_tree(SYSVOL_SHARE, sysvol_folder(self.dc.domain, gpo.guid))
-            delete_tree(self.admin, gpo.dn)
+            delete_tree(self.dc, gpo.dn)
         super().cleanup()
 
 
@@ -876,50 +885,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     wait_ldap(dc)
     outcomes: list[Outcome] = []
     try:
-        with tempfile.TemporaryDirectory() as tmpdir, admin_session(dc) as admin:
+        with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir)
-            full = {n: measure(make_job(n, dc, admin, tmp, args.rows)) for n in names}
+            full: dict[str, float] = {}
+            for n in names:
+                with admin_session(dc) as admin:
+                    full[n] = measure(make_job(n, dc, admin, tmp, args.rows))
             print("full runs (T): " + ", ".join(f"{n} {t:.2f} s" for n, t in full.items()))
-            i = 0
+            # Each fault on a session of its own: Samba drops an LDAP connection idle for 15 minutes.
+            faults: list[tuple[str, Callable[[LdapSession], Outcome]]] = []
             for k in range(args.kills):
-                name = names[k % len(names)]
-                delay = rng.uniform(0, full[name])
-                i += 1
-                o = kill_once(make_job(name, dc, admin, tmp, args.rows), delay=delay, total=full[name])
-                outcomes.append(o)
-                print_outcome(i, o)
+                n = names[k % len(names)]
+                delay = rng.uniform(0, full[n])
+                faults.append((n, lambda a, n=n, d=delay: kill_once(make_job(n, dc, a, tmp, args.rows), delay=d,
+                                                                      total=full[n])))  # fmt: skip
             if "gpo" in names:  # right after the groupPolicyContainer exists: the half-made GPO
-                i += 1
-                o = kill_once(make_job("gpo", dc, admin, tmp, args.rows), kill_at=1)
-                outcomes.append(o)
-                print_outcome(i, o)
+                faults.append(("gpo", lambda a: kill_once(GpoJob(dc, a, tmp), kill_at=1)))
             if "users" in names:
                 for _ in range(args.progress_kills):
                     at = rng.randint(1, max(1, args.rows - 1))
-                    i += 1
-                    o = kill_once(make_job("users", dc, admin, tmp, args.rows), kill_at=at)
-                    outcomes.append(o)
-                    print_outcome(i, o)
+                    faults.append(
+                        ("users", lambda a, at=at: kill_once(UsersJob(dc, a, tmp, args.rows), kill_at=at))
+                    )
                 if not args.no_concurrent:
                     for shared in (False, True):
-                        i += 1
-                        o = concurrent_once(dc, admin, tmp, args.rows, shared=shared)
-                        outcomes.append(o)
-                        print_outcome(i, o)
-        if not args.no_dc_stop:
-            with tempfile.TemporaryDirectory() as tmpdir:
-                tmp = Path(tmpdir)
-                stops: list[tuple[Callable[[LdapSession], Job], int]] = []
+                        faults.append(
+                            ("users", lambda a, s=shared: concurrent_once(dc, a, tmp, args.rows, shared=s))
+                        )
+            if not args.no_dc_stop:
                 if "users" in names:
                     at = rng.randint(max(1, args.rows // 10), max(1, args.rows // 2))
-                    stops.append((lambda a: UsersJob(dc, a, tmp, args.rows), at))
+                    faults.append(("users", lambda _a, at=at: dc_stop_once(
+                        dc, lambda a: UsersJob(dc, a, tmp, args.rows), at)))  # fmt: skip
                 if "gpo" in names:
-                    stops.append((lambda a: GpoJob(dc, a, tmp), 1))
-                for make, at in stops:
-                    i += 1
-                    o = dc_stop_once(dc, make, at)
-                    outcomes.append(o)
-                    print_outcome(i, o)
+                    faults.append(("gpo", lambda _a: dc_stop_once(dc, lambda a: GpoJob(dc, a, tmp), 1)))
+            for i, (n, fault) in enumerate(faults, 1):
+                try:
+                    with admin_session(dc) as admin:
+                        o = fault(admin)
+                except Exception as e:  # the bench's own failure: recorded, the rest goes on
+                    o = Outcome(n, "?", "bench error", "", False, [f"{type(e).__name__}: {e}"], 0.0)
+                    with contextlib.suppress(Exception):
+                        dc_up()
+                        wait_ldap(dc)
+                outcomes.append(o)
+                print_outcome(i, o)
     finally:
         if not args.keep_dc:
             with contextlib.suppress(LabFailed):
