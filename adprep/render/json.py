@@ -96,13 +96,10 @@ def iter_json(report: Report, *, exit_status: int | None = None, piece: int = 1 
     if not report.results:
         yield head + "[]" + tail + "\n"
         return
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-    # A result sits two levels deep (envelope, then the list): its lines get 4 more spaces. JSON text
-    # has no newline inside a string (it is escaped), so every newline is a line break.
     pending = [head, "[\n    "]
     size = 0
     for i, r in enumerate(report.results):
-        text = encoder.encode(_result(r)).replace("\n", "\n    ")
+        text = _indented(_result(r), "\n    ")  # a result sits two levels deep: envelope, then the list
         pending.append(text if i == 0 else ",\n    " + text)
         size += len(text)
         if size >= piece:
@@ -110,3 +107,77 @@ def iter_json(report: Report, *, exit_status: int | None = None, piece: int = 1 
             pending, size = [], 0
     pending.append("\n  ]" + tail + "\n")
     yield "".join(pending)
+
+
+_INFINITY = float("inf")
+
+
+def _indented(value: object, newline: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` with every line after the first starting
+    with ``newline``'s indentation: the same text (a test holds them equal over any facts), a third
+    faster, because the standard library's encoder yields every token through nested generators
+    once an indent is asked for (its C encoder cannot indent)."""
+    out: list[str] = []
+    emit = out.append
+    string = json.encoder.encode_basestring  # the C one: ensure_ascii=False
+
+    def number(o: float) -> str:  # json.encoder's floatstr, allow_nan=True
+        if o != o:
+            return "NaN"
+        if o == _INFINITY:
+            return "Infinity"
+        if o == -_INFINITY:
+            return "-Infinity"
+        return float.__repr__(o)
+
+    def key(k: object) -> str:
+        if isinstance(k, str):
+            return string(k)
+        if k is True or k is False or k is None:
+            return "true" if k is True else "false" if k is False else "null"
+        if isinstance(k, int):
+            return string(int.__repr__(k))
+        if isinstance(k, float):
+            return string(number(k))
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
+
+    def encode(o: object, here: str) -> None:
+        if isinstance(o, str):
+            emit(string(o))
+        elif o is None:
+            emit("null")
+        elif o is True:
+            emit("true")
+        elif o is False:
+            emit("false")
+        elif isinstance(o, int):
+            emit(int.__repr__(o))
+        elif isinstance(o, float):
+            emit(number(o))
+        elif isinstance(o, dict):
+            if not o:
+                emit("{}")
+                return
+            inner = here + "  "
+            lead = "{" + inner
+            for k, v in o.items():
+                emit(lead + key(k) + ": ")
+                encode(v, inner)
+                lead = "," + inner
+            emit(here + "}")
+        elif isinstance(o, (list, tuple)):
+            if not o:
+                emit("[]")
+                return
+            inner = here + "  "
+            lead = "[" + inner
+            for v in o:
+                emit(lead)
+                encode(v, inner)
+                lead = "," + inner
+            emit(here + "]")
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    encode(value, newline)
+    return "".join(out)

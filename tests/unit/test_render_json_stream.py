@@ -15,7 +15,9 @@ T = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 FACT = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.dictionaries(TEXT, inner, max_size=3)
+    ),
     max_leaves=8,
 )
 RESULT = st.builds(
