@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -104,6 +105,20 @@ def use_dc(name: str, addr: str) -> None:
     """Run against another lab DC than dc6."""
     global DC_NAME, DC_ADDR
     DC_NAME, DC_ADDR = name, addr
+
+
+@contextlib.contextmanager
+def dc_lock(name: str | None = None) -> Iterator[None]:
+    """Hold the DC for one torture run at a time: the suite's short version and this bench stop and
+    start it, so a second run on the same machine (another session's suite) waits for the first."""
+    path = REPO / ".lab" / f"torture-{name or DC_NAME}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def dc_facts(name: str | None = None) -> Dc:
@@ -881,6 +896,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"DC {DC_NAME} ({DC_ADDR})"
     )
     t_start = time.monotonic()
+    with dc_lock():
+        return run_faults(args, rng, seed, names, t_start)
+
+
+def run_faults(
+    args: argparse.Namespace, rng: random.Random, seed: int, names: list[str], t_start: float
+) -> int:
     dc = dc_up()
     wait_ldap(dc)
     outcomes: list[Outcome] = []

@@ -31,22 +31,24 @@ SEED = int(os.environ.get("ADPREP_TORTURE_SEED", "0")) or secrets.randbelow(2**3
 
 @pytest.fixture(scope="module")
 def dc6() -> Iterator[t.Dc]:
-    """dc6, left as found: brought down at the end only if this module brought it up."""
-    try:
-        t.dc_facts()
-        was_up = True
-    except (t.LabFailed, OSError, ValueError, KeyError):
-        was_up = False
-    try:
-        dc = t.dc_up()
-        t.wait_ldap(dc)
-    except (t.LabFailed, OSError) as e:
-        missing_peer(str(e))
-    try:
-        yield dc
-    finally:
-        if not was_up:
-            t.dc_down()
+    """dc6, held for this module (another session's run of it waits: both stop and start dc6), and
+    left as found: brought down at the end only if this module brought it up."""
+    with t.dc_lock("dc6"):
+        try:
+            t.dc_facts("dc6")
+            was_up = True
+        except (t.LabFailed, OSError, ValueError, KeyError):
+            was_up = False
+        try:
+            dc = t.dc_up()
+            t.wait_ldap(dc)
+        except (t.LabFailed, OSError) as e:
+            missing_peer(str(e))
+        try:
+            yield dc
+        finally:
+            if not was_up:
+                t.dc_down()
 
 
 @pytest.fixture(scope="module")
