@@ -159,7 +159,11 @@ class HostilePeer:
 
     def __enter__(self) -> HostilePeer:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        except BaseException:
+            self.__exit__()  # a port already taken: close what was bound
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

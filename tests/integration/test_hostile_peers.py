@@ -34,13 +34,12 @@ from adprep.transport.ldap import LdapTarget, connect, read_root_dse
 from adprep.transport.rpc import map_rpc_interface
 from adprep.transport.smb import SmbTarget, connect_smb
 from tests.conftest import missing_peer
-from tests.hostile.servers import KINDS, Behaviour, HostilePeer, loopback_free
+from tests.hostile.servers import KINDS, Behaviour, HostilePeer
 
 REPO = Path(__file__).resolve().parents[2]
 ADPREP = REPO / ".venv" / "bin" / "adprep"
-#: 127.0.50.0/24 belongs to these tests: .1 is hostile on every port, .2 answers DNS truly.
-HOSTILE = "127.0.50.1"
-HOSTILE_DC = "127.0.50.2"
+#: 127.0.50.0/24 belongs to these tests: the hostile peer takes the first free 127.0.50.N from .1, the
+#: one whose DNS tells the truth (a DC) the first free from .128.
 DOMAIN = "hostile.example"
 TIMEOUT = 1.0
 #: A run may take its timeout times this, plus SLACK seconds (start-up, the sweep's other waits).
@@ -90,22 +89,33 @@ def every_kind(test: Callable[..., None]) -> Callable[..., None]:
     return test
 
 
-def _serve(address: str, **kw: Any) -> Iterator[HostilePeer]:
-    if os.geteuid() != 0 or not loopback_free(address, 389):
-        missing_peer(f"hostile peers need root and a free {address} (ports 53, 88, 135, 389, 445…)")
-    with HostilePeer(address, **kw) as peer:
-        yield peer
+def _serve(first: int, **kw: Any) -> Iterator[HostilePeer]:
+    """A :class:`HostilePeer` on the first 127.0.50.N (from ``first``) whose ports are all free: several
+    runs of this suite on one machine (other engineers') each get their own."""
+    if os.geteuid() != 0:
+        missing_peer("hostile peers need root (ports 53, 88, 135, 389, 445…)")
+    for n in range(first, 255):
+        try:
+            peer = HostilePeer(f"127.0.50.{n}", **kw).__enter__()
+        except OSError:
+            continue
+        try:
+            yield peer
+        finally:
+            peer.__exit__()
+        return
+    missing_peer("no address in 127.0.50.0/24 has ports 53, 88, 135, 389, 445… free")
 
 
 @pytest.fixture(scope="module")
 def peer() -> Iterator[HostilePeer]:
-    yield from _serve(HOSTILE)
+    yield from _serve(1)
 
 
 @pytest.fixture(scope="module")
 def dc_peer() -> Iterator[HostilePeer]:
     """Hostile on every port but DNS, which names it the one DC of hostile.example."""
-    yield from _serve(HOSTILE_DC, honest_dns=DOMAIN)
+    yield from _serve(128, honest_dns=DOMAIN)
 
 
 def _malformed(text: str) -> bool:
@@ -167,7 +177,7 @@ def test_udp_probes_call_a_hostile_reply_malformed(
 
     # When adprep ports probes DNS, Kerberos, NTP, NBNS and CLDAP
     _, report = _cli_json(
-        ["ports", "--udp", "53,88,123,137,389", "--timeout", str(TIMEOUT), "--domain", DOMAIN, HOSTILE],
+        ["ports", "--udp", "53,88,123,137,389", "--timeout", str(TIMEOUT), "--domain", DOMAIN, peer.address],
         tmp_path,
         capsys,
     )
@@ -200,12 +210,12 @@ def test_radius_calls_a_hostile_reply_malformed(
 
     # When adprep radius check probes it
     _, report = _cli_json(
-        ["radius", "check", "--server", HOSTILE, "--timeout", "1", "--retries", "0"], tmp_path, capsys
+        ["radius", "check", "--server", peer.address, "--timeout", "1", "--retries", "0"], tmp_path, capsys
     )
 
     # Then the probe says the reply is not a RADIUS reply (not "no response"), or, for a reply later
     # than the timeout, that none came
-    (probe,) = [r for r in report["results"] if r["id"] == f"radius.probe.{HOSTILE}"]
+    (probe,) = [r for r in report["results"] if r["id"] == f"radius.probe.{peer.address}"]
     assert probe["status"] != "pass"
     if behaviour.kind == "drip":
         assert "no response" in probe["title"], probe
@@ -224,9 +234,11 @@ def test_dns_servers_answering_garbage_are_named_as_such(
 ) -> None:
     peer.behaviour = behaviour
     _, report = _cli_json(
-        ["preflight", "--domain", DOMAIN, "--dns-ip", HOSTILE, "--timeout", str(TIMEOUT)], tmp_path, capsys
+        ["preflight", "--domain", DOMAIN, "--dns-ip", peer.address, "--timeout", str(TIMEOUT)],
+        tmp_path,
+        capsys,
     )
-    servers = [r for r in report["results"] if r["id"].startswith(f"dns.server.{HOSTILE}.")]
+    servers = [r for r in report["results"] if r["id"].startswith(f"dns.server.{peer.address}.")]
     assert {r["id"].rsplit(".", 1)[1] for r in servers} == {"udp", "tcp"}
     for r in servers:
         assert r["status"] == "fail", r
@@ -239,22 +251,22 @@ def test_dns_servers_answering_garbage_are_named_as_such(
 # -- LDAP, SMB, Kerberos over TCP, the endpoint mapper: the libraries' exchanges, bounded --------------
 
 
-def _ldap_anonymous() -> Any:
-    return read_root_dse(LdapTarget(HOSTILE, mode="plain", timeout=TIMEOUT))
+def _ldap_anonymous(host: str) -> Any:
+    return read_root_dse(LdapTarget(host, mode="plain", timeout=TIMEOUT))
 
 
-def _ldap_bind() -> Any:
+def _ldap_bind(host: str) -> Any:
     secret = Secret("hostile-peers-password", "test")
-    return connect(LdapTarget(HOSTILE, mode="plain", timeout=TIMEOUT), user=f"svc@{DOMAIN}", password=secret)
+    return connect(LdapTarget(host, mode="plain", timeout=TIMEOUT), user=f"svc@{DOMAIN}", password=secret)
 
 
-def _ldaps() -> Any:
-    return read_root_dse(LdapTarget(HOSTILE, mode="ldaps", timeout=TIMEOUT, verify=False))
+def _ldaps(host: str) -> Any:
+    return read_root_dse(LdapTarget(host, mode="ldaps", timeout=TIMEOUT, verify=False))
 
 
-def _smb() -> Any:
+def _smb(host: str) -> Any:
     secret = Secret("hostile-peers-password", "test")
-    return connect_smb(SmbTarget(HOSTILE, timeout=TIMEOUT), user="svc", domain="HOSTILE", password=secret)
+    return connect_smb(SmbTarget(host, timeout=TIMEOUT), user="svc", domain="HOSTILE", password=secret)
 
 
 @FEW
@@ -264,13 +276,13 @@ def _smb() -> Any:
     "call", [_ldap_anonymous, _ldap_bind, _ldaps, _smb], ids=["ldap", "ldap-bind", "ldaps", "smb"]
 )
 def test_ldap_and_smb_peers_answering_garbage_raise_one_sentence(
-    peer: HostilePeer, call: Callable[[], Any], behaviour: Behaviour
+    peer: HostilePeer, call: Callable[[str], Any], behaviour: Behaviour
 ) -> None:
     peer.behaviour = behaviour
     before = _peak_mb()
 
     # SMB reads each message within its timeout, but a message is a header and a body: two reads.
-    raised, _ = _bounded(call, limit=_limit(TIMEOUT * (2 if call is _smb else 1)))
+    raised, _ = _bounded(lambda: call(peer.address), limit=_limit(TIMEOUT * (2 if call is _smb else 1)))
 
     assert isinstance(raised, TransportError), repr(raised)
     text = raised.sentence()
@@ -292,7 +304,7 @@ def test_a_kdc_answering_garbage_over_tcp_is_a_problem_not_a_hang(
     secret = Secret("hostile-peers-password", "test")
 
     login, _ = _bounded(
-        lambda: kerberos_login(HOSTILE, DOMAIN, "svc", secret, timeout=TIMEOUT), limit=_limit()
+        lambda: kerberos_login(peer.address, DOMAIN, "svc", secret, timeout=TIMEOUT), limit=_limit()
     )
 
     assert not login.ok and login.error_code is None and login.problem, login
@@ -311,7 +323,7 @@ def test_an_endpoint_mapper_answering_garbage_is_named_as_such(
     peer: HostilePeer, behaviour: Behaviour
 ) -> None:
     peer.behaviour = behaviour
-    mapping, _ = _bounded(lambda: map_rpc_interface(HOSTILE, "LSA", timeout=TIMEOUT), limit=_limit())
+    mapping, _ = _bounded(lambda: map_rpc_interface(peer.address, "LSA", timeout=TIMEOUT), limit=_limit())
     assert mapping.port is None and mapping.error, mapping
     if behaviour.kind == "drip":
         assert _malformed(mapping.error) or "no whole reply" in mapping.error, mapping
@@ -326,7 +338,7 @@ def test_the_endpoint_mapper_transport_reads_a_bounded_amount(peer: HostilePeer)
     from adprep.transport.rpc import MAX_EPM_REPLY, _bounded_transport
 
     peer.behaviour = Behaviour("endless")
-    rpc = _bounded_transport(HOSTILE, 5.0)
+    rpc = _bounded_transport(peer.address, 5.0)
     rpc.connect()
     try:
         rpc.send(b"\x05\x00\x0b\x03")
@@ -379,7 +391,7 @@ def test_preflight_against_a_hostile_dc_ends_in_time_with_sentences(dc_peer: Hos
     # account (its LDAPS bind) but for the slow drip (every LDAP read there waits its whole 5 s)
     account = [] if kind == "drip" else ["--user", "svc"]
     proc, elapsed, peak = _run(
-        ["preflight", "--domain", DOMAIN, "--dns-ip", HOSTILE_DC, "--timeout", str(TIMEOUT),
+        ["preflight", "--domain", DOMAIN, "--dns-ip", dc_peer.address, "--timeout", str(TIMEOUT),
          "--profile", "workspaces-dc", *account],
         timeout=TIMEOUT,
     )  # fmt: skip
@@ -395,8 +407,8 @@ def test_preflight_against_a_hostile_dc_ends_in_time_with_sentences(dc_peer: Hos
     # that no whole reply came in time), and none passes
     judged = [
         r for i, r in results.items()
-        if i.startswith((f"ports.udp.{HOSTILE_DC}.", f"ports.rpc.{HOSTILE_DC}.", "directory.", "dcs.site", "account."))
-        and i != f"ports.udp.{HOSTILE_DC}.53"  # DNS tells the truth here
+        if i.startswith((f"ports.udp.{dc_peer.address}.", f"ports.rpc.{dc_peer.address}.", "directory.", "dcs.site", "account."))
+        and i != f"ports.udp.{dc_peer.address}.53"  # DNS tells the truth here
         and r["status"] != "skip"
     ]  # fmt: skip
     assert judged
@@ -419,11 +431,11 @@ def test_ports_and_radius_as_processes_against_never_ending_replies(peer: Hostil
 
     # When the commands a user runs probe it as processes
     ports, ports_time, ports_peak = _run(
-        ["ports", "--profile", "workspaces-dc", "--timeout", str(TIMEOUT), "--domain", DOMAIN, HOSTILE],
+        ["ports", "--profile", "workspaces-dc", "--timeout", str(TIMEOUT), "--domain", DOMAIN, peer.address],
         timeout=TIMEOUT,
     )
     radius, radius_time, _ = _run(
-        ["radius", "check", "--server", HOSTILE, "--timeout", "1", "--retries", "1"], timeout=2
+        ["radius", "check", "--server", peer.address, "--timeout", "1", "--retries", "1"], timeout=2
     )
 
     # Then each ends within its bound, without a traceback, with bounded memory
@@ -432,7 +444,7 @@ def test_ports_and_radius_as_processes_against_never_ending_replies(peer: Hostil
         assert "Traceback" not in proc.stderr
     assert ports_time <= _limit() + 1.0 and radius_time <= _limit(2) + 1.0
     assert ports_peak < 300
-    rpc = [r for r in json.loads(ports.stdout)["results"] if r["id"].startswith(f"ports.rpc.{HOSTILE}.")]
+    rpc = [r for r in json.loads(ports.stdout)["results"] if r["id"].startswith(f"ports.rpc.{peer.address}.")]
     assert rpc and all(r["status"] == "error" and _malformed(r["title"]) for r in rpc), rpc
 
 
@@ -454,7 +466,7 @@ def test_dns_through_a_relay_bounds_hostile_replies_as_locally(
     # When a preflight asks it from the relay's vantage (the relay frames DNS over TCP itself)
     started = time.monotonic()
     proc = subprocess.run(
-        [str(ADPREP), "preflight", "--domain", DOMAIN, "--dns-ip", HOSTILE, "--timeout", str(TIMEOUT),
+        [str(ADPREP), "preflight", "--domain", DOMAIN, "--dns-ip", peer.address, "--timeout", str(TIMEOUT),
          "--via", "far=ssh://far-end", "--format", "json"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -463,7 +475,9 @@ def test_dns_through_a_relay_bounds_hostile_replies_as_locally(
     # Then the relay's verdicts are the local ones: bounded, and naming the malformed reply
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert elapsed <= _limit() + 2.0, elapsed  # the relay's start-up on top
-    servers = [r for r in json.loads(proc.stdout)["results"] if r["id"].startswith(f"dns.server.{HOSTILE}.")]
+    servers = [
+        r for r in json.loads(proc.stdout)["results"] if r["id"].startswith(f"dns.server.{peer.address}.")
+    ]
     assert len(servers) == 2
     for r in servers:
         assert r["status"] == "fail", r
