@@ -339,14 +339,3 @@ def hostile_peer(address: str, **kw: Any) -> Iterator[HostilePeer]:
     """A :class:`HostilePeer` on ``address`` for the ``with`` block."""
     with HostilePeer(address, **kw) as peer:
         yield peer
-
-
-def loopback_free(address: str, port: int) -> bool:
-    """Whether ``address``:``port`` can be bound (root, and nobody else on it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
-        try:
-            s.bind((address, port))
-        except OSError:
-            return False
-    return True
