@@ -137,6 +137,7 @@ class Summary:
 
     @classmethod
     def of(cls, results: Iterable[CheckResult]) -> Summary:
+        """Count ``results`` by status."""
         counts = {status: 0 for status in Status}
         for result in results:
             counts[result.status] += 1

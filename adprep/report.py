@@ -13,6 +13,7 @@ from adprep.model import CheckResult, ErrorReason, Report, Status, Vantage
 
 
 def now() -> datetime:
+    """The current time, in UTC."""
     return datetime.now(UTC)
 
 
@@ -34,6 +35,7 @@ def build_report(
     vantage: Vantage,
     vantages: tuple[Vantage, ...] = (),
 ) -> Report:
+    """The report of ``command``: its results, targets (each once) and vantage, finished now."""
     return Report(
         command=command,
         tool_version=__version__,

@@ -51,6 +51,7 @@ def parse_address(text: str, *, what: str = "target") -> str:
 
 
 def parse_addresses(texts: Iterable[str], *, what: str = "target") -> tuple[str, ...]:
+    """Each text (repeated, or comma-separated) as an IP address, each once, in order."""
     out: list[str] = []
     for text in texts:
         out.extend(parse_address(t, what=what) for t in text.split(",") if t.strip())
@@ -58,6 +59,7 @@ def parse_addresses(texts: Iterable[str], *, what: str = "target") -> tuple[str,
 
 
 def check_timeout(value: float, *, option: str = "--timeout") -> float:
+    """``option``'s seconds: above 0 and at most 60, else :class:`InputError`."""
     if not (0 < value <= 60):
         raise InputError(
             f"{option} {value} is out of range", hint="Give a number of seconds above 0 and at most 60."
@@ -66,6 +68,7 @@ def check_timeout(value: float, *, option: str = "--timeout") -> float:
 
 
 def check_concurrency(value: int) -> int:
+    """``--concurrency``: 1 to 4096, else :class:`InputError`."""
     if not (1 <= value <= 4096):
         raise InputError(f"--concurrency {value} is out of range", hint="Give a number from 1 to 4096.")
     return value

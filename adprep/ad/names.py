@@ -246,4 +246,5 @@ def generate_password(length: int = PASSWORD_DEFAULT_LENGTH) -> str:
 
 
 def casefolded(values: Iterable[Any]) -> frozenset[str]:
+    """The values as casefolded strings: AD compares names and DNs without case."""
     return frozenset(str(v).casefold() for v in values)

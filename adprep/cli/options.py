@@ -112,6 +112,7 @@ def read_baseline(path: Path, *, command_path: str) -> Baseline:
 
 
 def config_option(func: F) -> F:
+    """The ``--config`` option (``ADPREP_CONFIG``): a TOML file with the same inputs as the flags."""
     return click.option(
         "--config",
         "config_path",

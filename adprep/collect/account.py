@@ -177,6 +177,8 @@ def computers_container(
 
 
 def read_container_rights(session: LdapSession, base_dn: str, given: str | None) -> ContainerRights:
+    """What the account may create in the container for new computers: ``given``, else the domain's
+    ``wellKnownObjects`` entry for Computers, else ``CN=Computers``."""
     source: Literal["given", "wellKnownObjects", "default"]
     if given:
         dn, source = given, "given"
@@ -193,6 +195,8 @@ def read_container_rights(session: LdapSession, base_dn: str, given: str | None)
 
 
 def read_users(session: LdapSession, base_dn: str, own_dn: str | None) -> UserRead:
+    """Which user attributes the account reads: on its own object (``own_dn``) and on a sample of
+    :data:`USER_SAMPLE_SIZE` other users."""
     attributes = USER_READ_ATTRIBUTES
     self_readable: tuple[str, ...] = ()
     if own_dn:

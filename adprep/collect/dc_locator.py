@@ -39,6 +39,7 @@ class LocatedDc:
 
 
 def is_address(text: str) -> bool:
+    """Whether ``text`` is an IPv4 or IPv6 address (else it is a host name)."""
     try:
         ipaddress.ip_address(text.strip())
     except ValueError:

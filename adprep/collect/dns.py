@@ -17,6 +17,8 @@ PROTOS: tuple[DnsProto, ...] = ("udp", "tcp")
 
 
 async def collect_dns(net: Network, domain: str, servers: Sequence[str], *, timeout: float) -> DnsFacts:
+    """Every SRV query of :data:`SRV_QUERIES` to every server over UDP and TCP, then their targets'
+    addresses from the server that named them (see the module docstring)."""
     keys = [(s, p, k) for s in servers for p in PROTOS for k in SRV_QUERIES]
     answers = await asyncio.gather(
         *(query(net, s, SRV_QUERIES[k].format(domain=domain), "SRV", p, timeout=timeout) for s, p, k in keys)

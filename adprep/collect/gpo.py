@@ -153,6 +153,7 @@ def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool =
 
 
 def collect_link_container(session: LdapSession, dn: str) -> LinkContainer | None:
+    """The container's ``gPLink`` and block inheritance (``gPOptions``); None when it does not exist."""
     entry = session.get(dn, ("gPLink", "gPOptions"))
     if entry is None:
         return None

@@ -42,6 +42,7 @@ def _text(entry: Entry, name: str) -> str | None:
 
 
 def trusted_domain(entry: Entry) -> TrustedDomain:
+    """A trustedDomain object's values, as typed facts."""
     return TrustedDomain(
         dn=entry.dn,
         partner=_text(entry, "trustPartner") or "",

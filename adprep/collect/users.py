@@ -66,6 +66,7 @@ def _int(entry: Entry, name: str) -> int:
 
 
 def user_facts(entry: Entry) -> UserFacts:
+    """A user entry's raw values, as the checks read them."""
     computed = entry.first("msDS-User-Account-Control-Computed")
     mail = entry.first("mail")
     return UserFacts(
@@ -136,6 +137,7 @@ class CsvNames:
 
 
 def password_policy(session: LdapSession, domain_dn: str) -> PasswordPolicy:
+    """The domain's ``maxPwdAge`` and ``lockoutDuration`` as time spans (None: never / until unlocked)."""
     raw = read_domain_policy(session, domain_dn)
     return PasswordPolicy(
         max_pwd_age=interval_to_timedelta(raw.max_pwd_age) if raw.max_pwd_age is not None else None,

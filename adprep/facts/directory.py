@@ -32,6 +32,7 @@ class Observed(Generic[T]):
 
     @classmethod
     def failed(cls, reason: str, kind: ErrorReason = ErrorReason.UNREACHABLE) -> Observed[T]:
+        """No value: ``reason`` says why, ``kind`` what kind of failure."""
         return cls(None, reason, kind)
 
     @staticmethod

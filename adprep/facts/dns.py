@@ -71,4 +71,5 @@ class DnsFacts:
     views: tuple[DnsView, ...]
 
     def view(self, server: str, proto: DnsProto) -> DnsView:
+        """What ``server`` said over ``proto`` (every pair was asked)."""
         return next(v for v in self.views if v.server == server and v.proto == proto)

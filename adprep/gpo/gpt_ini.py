@@ -82,6 +82,7 @@ class GptIni:
     """Other ``(section, key, value)`` lines, in file order, rendered after the known ones."""
 
     def with_version(self, version: int) -> GptIni:
+        """This GPT.INI with ``Version`` set (as the unsigned 32-bit number it is stored as)."""
         return dataclasses.replace(self, version=_unsigned(version))
 
 

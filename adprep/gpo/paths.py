@@ -9,10 +9,12 @@ ADM_FOLDER = "Adm"
 
 
 def policies_dn(base_dn: str) -> str:
+    """``CN=Policies,CN=System,<domain>``, where groupPolicyContainers live (MS-GPOL 2.2.1)."""
     return f"CN=Policies,CN=System,{base_dn}"
 
 
 def gpo_dn(guid: str, base_dn: str) -> str:
+    """The DN of the groupPolicyContainer named by ``guid`` (``{XXXXXXXX-...}``)."""
     return f"CN={guid},{policies_dn(base_dn)}"
 
 

@@ -65,6 +65,8 @@ def account_settings(
     never_expires: bool,
     reset_password: bool,
 ) -> AccountSettings:
+    """Check ``account create``'s inputs (the name, the container, a generated password's
+    destination) before any traffic."""
     validate_service_account_name(name)
     validate_sam_account_name(name)
     if generate and password is not None:
@@ -106,6 +108,8 @@ class AccountPlan:
 
 
 def plan_account_create(session: LdapSession, settings: AccountSettings) -> AccountPlan:
+    """Look the account and its group up, then plan: create or complete it, put it in the group, and
+    save a generated password first."""
     base = settings.directory.base_dn
     group_dn: str | None = None
     if settings.group is not None:
@@ -177,5 +181,6 @@ def save_account_password(p: SavePasswords) -> None:
 def apply_account_create(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply an ``account create`` plan: its LDAP writes and the save of a generated password."""
     appliers = ldap_appliers(session).merged(Appliers().on(SavePasswords, save_account_password))
     return apply_plan(plan, appliers, on_done=on_done)

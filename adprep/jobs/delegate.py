@@ -53,6 +53,7 @@ def delegate_settings(
     write: bool,
     members: Sequence[str],
 ) -> DelegateSettings:
+    """Check ``delegate``'s inputs (the preset, the group, the OU) before any traffic."""
     base = directory.base_dn
     chosen = preset(preset_name, write=write)
     if chosen.scope == "ou" and not ou:
@@ -83,6 +84,7 @@ def resolve_members(session: LdapSession, settings: DelegateSettings) -> tuple[s
 
 
 def plan_delegate(session: LdapSession, settings: DelegateSettings) -> Plan:
+    """Look the group, its members and the target's DACL up, then plan the delegation."""
     base = settings.directory.base_dn
     members = resolve_members(session, settings)
     hits = find_by_sam(session, base, [settings.group_name], ("objectSid", "member", "objectClass"))
@@ -110,4 +112,5 @@ def plan_delegate(session: LdapSession, settings: DelegateSettings) -> Plan:
 def apply_delegate(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply a ``delegate`` plan through ``session``."""
     return apply_plan(plan, ldap_appliers(session), on_done=on_done)

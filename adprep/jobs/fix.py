@@ -464,6 +464,7 @@ def _plan_preauth(session: LdapSession, base: str, names: Sequence[str]) -> Plan
 def apply_fix(
     session: LdapSession, fix: fx.FixPlan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply the LDAP part of an ``adprep fix`` plan through ``session``."""
     return apply_plan(fix.plan, ldap_appliers(session), on_done=on_done)
 
 

@@ -42,6 +42,7 @@ def group_create_request(
     members: Sequence[str],
     description: str | None = None,
 ) -> GroupCreateRequest:
+    """Check ``group create``'s inputs (name, OU, scope, members) before any traffic."""
     return GroupCreateRequest(
         name=validate_group_name(name.strip()),
         container_dn=container_dn(ou, base_dn, default=f"CN=Users,{base_dn}", what="--ou"),
@@ -54,6 +55,7 @@ def group_create_request(
 def plan_group_create(
     session: LdapSession, directory: DirectorySettings, request: GroupCreateRequest
 ) -> Plan:
+    """Look the group and its members up, then plan: create it, or add the members it lacks."""
     base = directory.base_dn
     hits = find_by_sam(session, base, [request.name], ("member", "groupType", "objectClass"))
     entry = hits.get(request.name.casefold())
@@ -81,4 +83,5 @@ def plan_group_create(
 def apply_group_create(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply a ``group create`` plan through ``session``."""
     return apply_plan(plan, ldap_appliers(session), on_done=on_done)

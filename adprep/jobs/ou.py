@@ -24,6 +24,7 @@ def check_ou_paths(paths: Sequence[str], base_dn: str) -> tuple[str, ...]:
 def plan_ou_create(
     session: LdapSession, paths: Sequence[str], base_dn: str, *, description: str | None = None
 ) -> Plan:
+    """Read which OUs along ``paths`` exist (one base read each), then plan the missing ones."""
     dns = list(dict.fromkeys(dn for p in paths for dn in ou_chain(p, base_dn)))
     existing = {dn_key(dn) for dn in existing_dns(session, dns)}
     return plan_ous(paths, base_dn, existing, description=description)
@@ -32,4 +33,5 @@ def plan_ou_create(
 def apply_ou_create(
     session: LdapSession, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply an ``ou create`` plan through ``session``."""
     return apply_plan(plan, ldap_appliers(session), on_done=on_done)

@@ -67,6 +67,7 @@ def users_import_settings(
     passwords_out: Path | None,
     update: bool = False,
 ) -> UsersImportSettings:
+    """Check ``users import``'s inputs (the default OU, where generated passwords go) before any traffic."""
     base = directory.base_dn
     if default_ou is None:
         default_dn = f"CN=Users,{base}"
@@ -235,6 +236,7 @@ class PasswordsFile:
         return Appliers().on(SavePasswords, self.save)
 
     def withdraw(self, sam: str) -> None:
+        """Append a row with an empty password for ``sam``: the one saved before was never set."""
         self.known.pop(sam.casefold(), None)
         buf = io.StringIO(newline="")
         csv.writer(buf).writerow([sam, ""])

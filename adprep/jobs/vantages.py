@@ -60,6 +60,7 @@ class VantageRun:
         return [tag_result(r, label, suffix=self.multi) for r in results]
 
     def add_sources(self, label: str, sources: Mapping[str, str | None]) -> None:
+        """Record, per target, the source address the vantage ``label`` reached it from."""
         known = self.sources.setdefault(label, {})
         known.update({t: s for t, s in sources.items() if s is not None})
 

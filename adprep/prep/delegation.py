@@ -55,6 +55,7 @@ class ObservedDelegation:
 
 
 def plan_delegation(spec: DelegationSpec, observed: ObservedDelegation) -> Plan:
+    """The changes that make the group (with its members) and its ACEs on each target as ``spec`` wants."""
     found = observed.group
     group = plan_group(
         GroupSpec(spec.group_name, spec.group_container_dn, "global", spec.members, spec.description),

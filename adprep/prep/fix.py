@@ -260,6 +260,7 @@ class FixResult:
         ]
 
     def remedy_status(self, remedy: Remedy) -> RemedyStatus:
+        """What happened to ``remedy``: in place, not planned, planned (a dry run), applied or failed."""
         if not remedy.plan.changes:
             return "in_place" if remedy.plan.in_place else "not_planned"
         if self.applied is None:

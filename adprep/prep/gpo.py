@@ -93,6 +93,7 @@ def render_extension_names(names: Mapping[str, Iterable[str]]) -> str:
 
 
 def merge_extension_names(value: str | None, cse: str, tool: str) -> str:
+    """``gPCMachineExtensionNames`` with the pair (``cse``, ``tool``) added, in MS-GPOL 2.2.2's order."""
     names = parse_extension_names(value)
     names.setdefault(cse.upper(), set()).add(tool.upper())
     return render_extension_names(names)
@@ -137,6 +138,7 @@ class GpoWanted:
 
 
 def validate_gpo_name(name: str) -> str:
+    """The GPO's display name, stripped; :class:`InputError` when empty, too long or not printable."""
     text = name.strip()
     if not text:
         raise InputError("The GPO name is empty.", hint="Give the GPO's display name.")

@@ -22,6 +22,7 @@ _ENTRY_EXISTS = 68
 
 
 def entry_sid(entry: Entry) -> str:
+    """The entry's ``objectSid`` in its string form (``S-1-5-21-...``)."""
     raw = entry.raw.get("objectSid") or entry.attributes.get("objectSid")
     if not raw:
         raise LdapError(f"{entry.dn} has no objectSid", hint="Is it a security principal?")
@@ -59,6 +60,8 @@ def _unicode_pwd(secret: Any) -> bytes:
 
 
 def apply_add(session: LdapSession, p: AddEntry) -> None:
+    """Create the object, its password in the same add; an identical object someone else created since
+    the plan was made is adopted (``on_exists``)."""
     attrs: dict[str, Any] = {k: _wire(v) for k, v in p.attributes.items()}
     if p.password is not None:
         attrs["unicodePwd"] = _unicode_pwd(p.password)
@@ -87,6 +90,7 @@ def _same_object(session: LdapSession, p: AddEntry) -> bool:
 
 
 def apply_modify(session: LdapSession, p: ModifyEntry) -> None:
+    """Set the password first (its own modify), then the other attribute changes in one modify."""
     if p.password is not None:
         session.set_password(p.dn, p.password)
     if p.changes:
@@ -96,10 +100,12 @@ def apply_modify(session: LdapSession, p: ModifyEntry) -> None:
 
 
 def apply_move(session: LdapSession, p: MoveEntry) -> None:
+    """Move the object under its new parent, keeping its RDN (ModifyDN)."""
     session.move(p.dn, p.rdn, p.new_parent)
 
 
 def apply_add_members(session: LdapSession, p: AddMembers) -> None:
+    """Add the members to the group; those someone added since the plan was made are skipped."""
     try:
         session.modify(p.group_dn, {"member": [("add", list(p.members))]})
     except LdapError as e:
@@ -116,6 +122,7 @@ def apply_add_members(session: LdapSession, p: AddMembers) -> None:
 
 
 def apply_add_aces(session: LdapSession, p: AddAces) -> None:
+    """Add the preset's ACEs for the group to the object's DACL as it is now (read again, merged)."""
     group = session.get(p.group_dn, ("objectSid",))
     if group is None:
         raise LdapError(f"The group {p.group_dn} does not exist", hint="Run adprep delegate again.")

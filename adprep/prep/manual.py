@@ -64,10 +64,12 @@ def bare(text: str) -> tuple[Bare, ...]:
 
 
 def sh(*words: Word) -> Command:
+    """A command for a POSIX shell (quoted for ``sh`` when rendered)."""
     return Command("sh", words)
 
 
 def ps(*words: Word) -> Command:
+    """A command for PowerShell (quoted for PowerShell when rendered)."""
     return Command("powershell", words)
 
 
@@ -523,8 +525,10 @@ def manual_steps(report: Report, options: ManualOptions) -> tuple[list[ManualSte
 
 
 def addressed_ids(steps: Iterable[ManualStep]) -> set[str]:
+    """The check ids ``steps`` address."""
     return {i for s in steps for i in s.addresses}
 
 
 def is_problem(result: CheckResult) -> bool:
+    """Whether a manual step should address ``result``: it failed."""
     return result.status is Status.FAIL

@@ -132,6 +132,7 @@ def apply_plan(
 
 
 def merge_plans(command: str, plans: Iterable[Plan]) -> Plan:
+    """One plan of ``command`` holding every plan's changes, in-place lines and warnings, in order."""
     changes: list[Change] = []
     in_place: list[str] = []
     warnings: list[str] = []

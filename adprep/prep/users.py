@@ -68,6 +68,7 @@ class ObservedUser:
     sn: str | None = None
 
     def current(self, attribute: str) -> str | None:
+        """The user's current value of ``attribute`` (``mail``, ``givenName`` or ``sn``)."""
         return {"mail": self.mail, "givenName": self.given_name, "sn": self.sn}[attribute]
 
 
@@ -76,10 +77,12 @@ UPDATED_ATTRIBUTES = ("mail", "givenName", "sn")
 
 
 def user_dn(user: CsvUser) -> str:
+    """The DN a new user gets: ``CN=<sAMAccountName>`` (escaped) in its row's OU."""
     return f"{rdn('CN', user.sam)},{user.ou_dn}"
 
 
 def user_attributes(user: CsvUser, domain: str) -> dict[str, str | int | list[str]]:
+    """The attributes a new user is added with (enabled, UPN ``<sam>@<domain>``; no password here)."""
     attrs: dict[str, str | int | list[str]] = {
         "sAMAccountName": user.sam,
         "userPrincipalName": f"{user.sam}@{domain}",

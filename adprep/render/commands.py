@@ -20,6 +20,7 @@ _PS_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 
 def quote_sh(value: str) -> str:
+    """``value`` quoted for a POSIX shell."""
     return shlex.quote(value)
 
 

@@ -61,6 +61,7 @@ def worst(report: Report) -> Status:
 
 
 def with_status(report: Report, status: Status) -> list[CheckResult]:
+    """The report's results with ``status``, in report order."""
     return [r for r in report.results if r.status is status]
 
 
@@ -162,6 +163,7 @@ def vantage_matrix(report: Report) -> Matrix | None:
 
 
 def row_worst(cells: tuple[CheckResult | None, ...]) -> Status:
+    """The worst status of a row's cells (empty cells ignored; no cell: skip)."""
     return max((c.status for c in cells if c is not None), key=lambda s: s.rank, default=Status.SKIP)
 
 
@@ -185,4 +187,5 @@ def where(report: Report) -> list[tuple[str, str]]:
 
 
 def facts_items(facts: Mapping[str, FactValue]) -> list[tuple[str, str]]:
+    """A result's facts as (name, text) pairs for a person."""
     return [(k, fact_text(v)) for k, v in facts.items()]

@@ -35,6 +35,7 @@ def _check(result: CheckResult | None) -> dict[str, Any] | None:
 
 
 def fix_to_dict(result: FixResult, *, exit_status: int | None = None) -> dict[str, Any]:
+    """The fix-v1 JSON document of ``result``."""
     fix = result.fix
     src = fix.source
     data: dict[str, Any] = {

@@ -39,6 +39,7 @@ def _status(outcome: Outcome | None, *, dry_run: bool) -> str:
 
 
 def change_to_dict(change: Change, outcome: Outcome | None, *, dry_run: bool) -> dict[str, Any]:
+    """One change of the plan-v1 document, with its outcome's status and error."""
     return {
         "id": change.id,
         "action": change.action,
@@ -65,6 +66,7 @@ def _outcomes(plan: Plan, result: ApplyResult | None) -> dict[str, Outcome]:
 
 
 def plan_to_dict(plan: Plan, result: ApplyResult | None = None, *, dry_run: bool) -> dict[str, Any]:
+    """The plan-v1 JSON document: the plan, and what applying it did when ``result`` is given."""
     status = _outcomes(plan, result)
     data = {
         **_envelope(plan.command, dry_run=dry_run),

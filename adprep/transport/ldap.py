@@ -69,10 +69,12 @@ class Entry:
     raw: Mapping[str, list[bytes]] = field(default_factory=dict)
 
     def first(self, name: str, default: Any = None) -> Any:
+        """The attribute's first value, else ``default``."""
         values = self.attributes.get(name) or []
         return values[0] if values else default
 
     def all(self, name: str) -> list[Any]:
+        """The attribute's values (an empty list when absent)."""
         return list(self.attributes.get(name) or [])
 
 
@@ -282,6 +284,7 @@ class LdapSession:
         size_limit: int = 0,
         page_size: int = 500,
     ) -> list[Entry]:
+        """Every entry of a paged search (:meth:`iter_search`), as a list."""
         return list(
             self.iter_search(
                 base, filter_, scope=scope, attributes=attributes, controls=controls, size_limit=size_limit,

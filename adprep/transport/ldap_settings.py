@@ -44,6 +44,7 @@ class DirectorySettings:
         return f"{self.user}@{self.domain}"
 
     def target(self) -> LdapTarget:
+        """Where and how to connect (:class:`LdapTarget`)."""
         return LdapTarget(
             address=self.dc, server_name=self.dc_name, mode=self.mode, ca_file=self.ca_file, verify=self.verify,
             timeout=self.timeout,

@@ -83,10 +83,12 @@ class Hello:
 
 
 def b64(data: bytes) -> str:
+    """Bytes as base64 text (the relay protocol carries bytes so)."""
     return base64.b64encode(data).decode("ascii")
 
 
 def unb64(text: object, what: str) -> bytes:
+    """Base64 text back to bytes; :class:`WireFormatError` naming ``what`` when it is not."""
     if not isinstance(text, str):
         raise WireFormatError(f"relay reply: {what} is not base64 text")
     try:
@@ -96,12 +98,14 @@ def unb64(text: object, what: str) -> bytes:
 
 
 def tcp_op(host: str, port: int, timeout: float) -> dict[str, Any]:
+    """The relay operation: a TCP connect to ``host``:``port``."""
     return {"op": "tcp", "host": host, "port": port, "timeout": timeout}
 
 
 def udp_op(
     host: str, port: int, datagrams: Sequence[bytes], *, timeout: float, interval: float
 ) -> dict[str, Any]:
+    """The relay operation: a UDP exchange (``datagrams`` sent ``interval`` apart until a reply)."""
     return {
         "op": "udp",
         "host": host,
@@ -115,6 +119,7 @@ def udp_op(
 def tcpx_op(
     host: str, port: int, messages: Sequence[bytes], *, framing: Framing, timeout: float
 ) -> dict[str, Any]:
+    """The relay operation: a request/response conversation over one TCP connection."""
     return {
         "op": "tcpx",
         "host": host,
@@ -126,6 +131,7 @@ def tcpx_op(
 
 
 def route_op(host: str) -> dict[str, Any]:
+    """The relay operation: which source address the far end uses to reach ``host``."""
     return {"op": "route", "host": host}
 
 
