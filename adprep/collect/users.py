@@ -22,11 +22,11 @@ from pathlib import Path
 
 from adprep.ad.account_flags import interval_to_timedelta
 from adprep.ad.dn import escape_filter_value
+from adprep.ad.users_csv import NameDigests, name_digest, read_user_names
 from adprep.checks.users import UsersTally
 from adprep.collect.account import read_domain_policy
 from adprep.collect.directory import USER_FILTER
 from adprep.facts.users import PasswordPolicy, ScopeKind, UserFacts, UsersFacts
-from adprep.prep.csv_users import NameDigests, name_digest, read_user_names
 from adprep.transport.ldap import Entry, LdapSession
 
 #: What each user is read for (the state attributes of MS-ADTS 2.2.16 / 3.1.1.4.5.17, and mail).

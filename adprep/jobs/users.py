@@ -26,9 +26,7 @@ from pathlib import Path
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import casefolded, generate_password
-from adprep.collect.ldap_objects import existing_dns, find_by_sam
-from adprep.errors import InputError
-from adprep.prep.csv_users import (
+from adprep.ad.users_csv import (
     CsvIndex,
     CsvUser,
     RowProblem,
@@ -36,6 +34,8 @@ from adprep.prep.csv_users import (
     index_users_csv,
     iter_valid_users,
 )
+from adprep.collect.ldap_objects import existing_dns, find_by_sam
+from adprep.errors import InputError
 from adprep.prep.ldap_apply import ldap_appliers
 from adprep.prep.ldap_writes import ACTION_ADD_MEMBERS
 from adprep.prep.passwords import SavePasswords, save_passwords_first

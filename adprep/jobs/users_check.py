@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from adprep.ad.users_csv import RowProblem, UsersCsvError, read_user_names
 from adprep.checks.users import check_users
 from adprep.collect.users import UsersScope, collect_users
 from adprep.errors import AdprepError, InputError, reason_of
 from adprep.jobs.delegate import container_dn
 from adprep.jobs.directory_session import open_session
 from adprep.model import Report
-from adprep.prep.csv_users import RowProblem, UsersCsvError, read_user_names
 from adprep.report import build_report, could_not_run, make_vantage, now
 from adprep.transport.ldap_settings import DirectorySettings
 

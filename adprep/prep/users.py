@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 from adprep.ad.account_flags import UserAccountControl
 from adprep.ad.dn import dn_equal, parent, parse_dn, rdn
+from adprep.ad.users_csv import CsvUser
 from adprep.model import FactValue
-from adprep.prep.csv_users import CsvUser
 from adprep.prep.ldap_writes import (
     ACTION_ADD,
     ACTION_ADD_MEMBERS,

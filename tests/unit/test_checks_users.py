@@ -11,11 +11,11 @@ import pytest
 
 from adprep.ad.account_flags import NEVER, UserAccountControl, datetime_to_filetime
 from adprep.ad.names import workspaces_user_name_problem
+from adprep.ad.users_csv import RowProblem, read_user_names
 from adprep.checks.users import TITLE_NAMES_MAX, UsersTally, check_users, classify_user
 from adprep.errors import InputError
 from adprep.facts.users import PROBLEMS, PasswordPolicy, UserFacts, UsersFacts
 from adprep.model import Status
-from adprep.prep.csv_users import RowProblem, read_user_names
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 POLICY = PasswordPolicy(max_pwd_age=timedelta(days=42), lockout_duration=timedelta(minutes=30))

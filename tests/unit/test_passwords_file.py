@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from adprep.ad.users_csv import CsvUser
 from adprep.errors import LdapError
 from adprep.jobs.users import PasswordsFile
-from adprep.prep.csv_users import CsvUser
 from adprep.prep.ldap_apply import apply_add
 from adprep.prep.ldap_writes import USER_CLASSES, AddEntry
 from adprep.secret import Secret

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adprep.errors import InputError
-from adprep.prep.csv_users import (
+from adprep.ad.users_csv import (
     CsvUser,
     NameDigests,
     RowProblem,
@@ -16,6 +15,7 @@ from adprep.prep.csv_users import (
     name_digest,
     read_users_csv,
 )
+from adprep.errors import InputError
 from tests.conftest import FIXTURES
 
 BASE = "DC=lab,DC=example"

@@ -8,9 +8,9 @@ import pytest
 
 from adprep.ad.delegation import ad_connector_ou, preset
 from adprep.ad.security_descriptor import Ace, encode_security_descriptor, encode_with_added_aces
+from adprep.ad.users_csv import CsvUser
 from adprep.errors import LdapError
 from adprep.prep.account import AccountSpec, ObservedAccount, plan_account
-from adprep.prep.csv_users import CsvUser
 from adprep.prep.delegation import DelegationSpec, ObservedDelegation, ObservedGroup, plan_delegation
 from adprep.prep.ldap_writes import AddEntry, AddMembers
 from adprep.prep.ou import dn_key, ou_chain, plan_ous

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adprep.prep.csv_users import CsvUser
+from adprep.ad.users_csv import CsvUser
 from adprep.prep.ldap_writes import AddMembers, ModifyEntry, MoveEntry
 from adprep.prep.plan import Plan
 from adprep.prep.users import ObservedUser, plan_users

@@ -19,7 +19,7 @@ def users() -> None:
 
 def _echo_rows(e: Exception) -> None:
     """A bad CSV: every bad row on stderr as file:line: reason (the one-sentence error follows)."""
-    from adprep.prep.csv_users import UsersCsvError
+    from adprep.ad.users_csv import UsersCsvError
 
     if isinstance(e, UsersCsvError):
         for problem in e.problems:
@@ -74,9 +74,9 @@ def import_(
           --user Administrator --dry-run
       adprep users import users.csv --update --passwords-out passwords.csv --dc 10.0.0.10 ...
     """
+    from adprep.ad.users_csv import UsersCsvError
     from adprep.jobs.directory_session import open_session
     from adprep.jobs.users import PasswordsFile, run_users_import, users_import_settings, validate_users_file
-    from adprep.prep.csv_users import UsersCsvError
 
     if not csv_file.is_file():
         raise InputError(f"Cannot read the CSV file {csv_file}", hint="Check the path.")
@@ -157,8 +157,8 @@ def check(
       adprep users check --ou WorkSpaces --dc 10.0.0.10 --domain corp.example.com --user Administrator
       adprep users check --csv users.csv --format junit -o users.xml --dc 10.0.0.10 ...
     """
+    from adprep.ad.users_csv import UsersCsvError
     from adprep.jobs.users_check import run_users_check, users_check_scope
-    from adprep.prep.csv_users import UsersCsvError
 
     try:
         scope = users_check_scope(dc_options.base_dn(), ou=ou, csv_path=csv_file)
