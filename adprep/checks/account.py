@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from adprep import requirements as req
 from adprep.ad.account_flags import AccountState, account_state, interval_to_timedelta
+from adprep.catalogue import check_id
 from adprep.facts.account import ALWAYS_PRESENT_USER_ATTRIBUTES, AccountFacts, BindOutcome, KerberosLogin
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
@@ -42,7 +43,7 @@ def _bind_facts(bind: BindOutcome) -> dict[str, FactValue]:
 
 def check_bind(facts: AccountFacts) -> CheckResult:
     """MS-ADTS 5.1.1.1 / RFC 4513 5.1.3: a simple bind as the service account."""
-    cid = "account.bind"
+    cid = check_id("account.bind")
     bind = facts.bind
     mode = _MODE_NAMES.get(bind.mode, bind.mode)
     fact_map = _bind_facts(bind)
@@ -98,7 +99,7 @@ def check_bind(facts: AccountFacts) -> CheckResult:
 
 def check_state(facts: AccountFacts) -> CheckResult:
     """Disabled, locked, expired, password expired or must change (MS-ADTS 2.2.16, 3.1.1.4.5.17)."""
-    cid = "account.state"
+    cid = check_id("account.state")
     bind = facts.bind
     target = facts.address
     state_from_bind = STATE_SUBCODES.get(bind.subcode or "") if not bind.ok and bind.code == 49 else None
@@ -199,7 +200,7 @@ def _skip_unbound(cid: str, what: str, facts: AccountFacts) -> CheckResult:
 
 def check_create_computer(facts: AccountFacts) -> CheckResult:
     """``allowedChildClassesEffective`` on the target container includes ``computer`` (MS-ADTS 3.1.1.4.5.4)."""
-    cid = "account.rights.create_computer"
+    cid = check_id("account.rights.create_computer")
     what = "Right to create computer objects"
     if facts.container is None:
         return _skip_unbound(cid, what, facts)
@@ -239,7 +240,7 @@ def check_create_computer(facts: AccountFacts) -> CheckResult:
 
 def check_read_users(facts: AccountFacts) -> CheckResult:
     """The account reads users' attributes (see :mod:`adprep.collect.account` for what proves it)."""
-    cid = "account.rights.read_users"
+    cid = check_id("account.rights.read_users")
     what = "Reading users"
     if facts.user_read is None:
         return _skip_unbound(cid, what, facts)
@@ -286,7 +287,7 @@ def check_read_users(facts: AccountFacts) -> CheckResult:
 
 def check_join_probe(facts: AccountFacts) -> CheckResult:
     """--join-probe: a scratch computer object created and deleted as the service account."""
-    cid = "account.join_probe"
+    cid = check_id("account.join_probe")
     if not facts.join_probe_requested:
         return CheckResult(cid, Status.SKIP, "Join probe: not run (--join-probe creates and deletes an object)",
                            target=facts.address)  # fmt: skip
@@ -353,7 +354,7 @@ _KDC_MEANING: dict[int, tuple[str, str, str]] = {
 
 def check_kerberos(login: KerberosLogin | None, facts: AccountFacts) -> CheckResult:
     """The account's own Kerberos login (a TGT), which is how AD Connector authenticates it."""
-    cid = "account.kerberos"
+    cid = check_id("account.kerberos")
     if login is None:
         return _skip_unbound(cid, "Kerberos login", facts)
     result_facts: dict[str, FactValue] = {
@@ -411,7 +412,7 @@ def check_without_account(dc_address: str | None) -> list[CheckResult]:
     reason: dict[str, FactValue] = {"reason": NO_ACCOUNT_REASON}
     results = [
         CheckResult(
-            cid,
+            check_id(cid),
             Status.SKIP,
             f"{what}: not checked, {NO_ACCOUNT_REASON}",
             reason,
@@ -422,7 +423,7 @@ def check_without_account(dc_address: str | None) -> list[CheckResult]:
     ]
     results.append(
         CheckResult(
-            "account.scope",
+            check_id("account.scope"),
             Status.SKIP,
             f"Service account checks skipped: {NO_ACCOUNT_REASON}; ran without credentials: DNS/SRV, ports, "
             "CLDAP, functional levels and clocks (anonymous rootDSE)",

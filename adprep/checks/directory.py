@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from adprep import requirements as req
 from adprep.ad.functional_level import describe_level, meets_minimum
+from adprep.catalogue import check_id
 from adprep.facts.account import VlvProbe
 from adprep.facts.directory import (
     DEFAULT_MAX_TEMP_TABLE_SIZE,
@@ -40,7 +41,7 @@ def _error(cid: str, title: str, observed: Observed[Any], target: str, why: str 
 
 def check_functional_level(kind: Literal["forest", "domain"], facts: DirectoryFacts) -> CheckResult:
     """MS-ADTS 6.1.4.4: forest / domain functional level must be Windows Server 2003 (2) or higher."""
-    cid = f"directory.functional_level.{kind}"
+    cid = check_id(f"directory.functional_level.{kind}")
     dse = facts.root_dse.value
     level = None if dse is None else (dse.forest_level if kind == "forest" else dse.domain_level)
     if level is None:
@@ -77,7 +78,7 @@ def check_functional_level(kind: Literal["forest", "domain"], facts: DirectoryFa
 
 def check_time_skew(dc_address: str, facts: DirectoryFacts | Observed[RootDse]) -> CheckResult:
     """The DC's ``currentTime`` against this host's clock: Kerberos fails past 5 minutes."""
-    cid = f"directory.time_skew.{dc_address}"
+    cid = check_id("directory.time_skew.<address>", address=dc_address)
     dse_o = facts.root_dse if isinstance(facts, DirectoryFacts) else facts
     dse = dse_o.value
     if dse is None or dse.current_time is None:
@@ -134,7 +135,7 @@ def vlv_disabled_by(settings: Sequence[str]) -> str | None:
 
 
 def check_vlv_setting(facts: DirectoryFacts) -> CheckResult:
-    cid = "directory.vlv.setting"
+    cid = check_id("directory.vlv.setting")
     other = facts.other_settings
     if other.value is None:
         return _error(cid, "VLV setting (msDS-Other-Settings): not known", other, facts.address)
@@ -160,7 +161,7 @@ def check_vlv_setting(facts: DirectoryFacts) -> CheckResult:
 
 def check_vlv_search(dc_address: str, probe: Observed[VlvProbe] | None) -> CheckResult:
     """A real VLV search as the service account: a VLV response control with result 0 means it works."""
-    cid = "directory.vlv.search"
+    cid = check_id("directory.vlv.search")
     if probe is None:
         return CheckResult(cid, Status.SKIP, "VLV search: not tried (the service account did not bind)",
                            target=dc_address)  # fmt: skip
@@ -201,7 +202,7 @@ def check_vlv_search(dc_address: str, probe: Observed[VlvProbe] | None) -> Check
 def check_cn_index(facts: DirectoryFacts) -> CheckResult:
     """Above 100,000 users, VLV sorted on CN needs CN's subtree index (searchFlags 0x40) or a larger
     MaxTempTableSize (MS-ADTS 2.2.9 searchFlags fSUBTREEATTINDEX; 3.1.1.3.4.6 LDAP policies)."""
-    cid = "directory.cn_index"
+    cid = check_id("directory.cn_index")
     count = facts.user_count
     if count.value is None:
         return _error(cid, "CN index for large directories: user count not known", count, facts.address)
@@ -252,7 +253,7 @@ def check_preauth(facts: DirectoryFacts) -> CheckResult:
 
 def check_preauth_users(address: str, found: Observed[PreauthUsers]) -> CheckResult:
     """:func:`check_preauth` from the accounts alone (as ``adprep fix`` reads them again)."""
-    cid = "directory.preauth"
+    cid = check_id("directory.preauth")
     if found.value is None:
         return _error(cid, "Kerberos pre-authentication: not known", found, address)
     p = found.value

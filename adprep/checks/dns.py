@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adprep import requirements as req
+from adprep.catalogue import check_id
 from adprep.facts.dns import REQUIRED_SRV, SRV_QUERIES, DnsFacts, DnsView
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
@@ -41,6 +42,13 @@ def _targets(view: DnsView, key: str) -> set[str]:
     return {r.target for r in view.srv[key].srv}
 
 
+def _srv_id(key: str, ip: str, proto: str) -> str:
+    """``dns.srv.<record>.<address>.<proto>``: the two records AD Connector needs are checks of their own."""
+    if key in ("ldap_tcp", "kerberos_tcp"):
+        return check_id(f"dns.srv.{key}.<address>.<proto>", address=ip, proto=proto)
+    return check_id("dns.srv.<record>.<address>.<proto>", record=key, address=ip, proto=proto)
+
+
 def check_dns(facts: DnsFacts) -> list[CheckResult]:
     results: list[CheckResult] = []
     for view in facts.views:
@@ -52,7 +60,7 @@ def check_dns(facts: DnsFacts) -> list[CheckResult]:
 def _check_view(domain: str, view: DnsView) -> list[CheckResult]:
     ip, proto, p = view.server, view.proto, view.proto.upper()
     out: list[CheckResult] = []
-    reach_id = f"dns.server.{ip}.{proto}"
+    reach_id = check_id("dns.server.<address>.<proto>", address=ip, proto=proto)
     if not _answered(view):
         detail = next((a.detail for a in view.srv.values() if a.detail), "no answer")
         malformed = any(a.outcome == "error" for a in view.srv.values())
@@ -84,7 +92,7 @@ def _check_srv(domain: str, view: DnsView, key: str) -> CheckResult:
     ip, proto, p = view.server, view.proto, view.proto.upper()
     a = view.srv[key]
     qname = SRV_QUERIES[key].format(domain=domain)
-    cid = f"dns.srv.{key}.{ip}.{proto}"
+    cid = _srv_id(key, ip, proto)
     facts: dict[str, FactValue] = {
         "qname": qname,
         "outcome": a.outcome,
@@ -128,7 +136,7 @@ def _check_srv_targets(view: DnsView) -> list[CheckResult]:
     if not targets:
         return []
     unresolved = sorted(h for h in targets if not view.hosts.get(h))
-    cid = f"dns.srv_targets.{ip}.{proto}"
+    cid = check_id("dns.srv_targets.<address>.<proto>", address=ip, proto=proto)
     resolved: dict[str, FactValue] = {h: list(view.hosts.get(h) or ()) for h in sorted(targets)}
     if unresolved:
         return [CheckResult(cid, Status.FAIL, f"SRV targets without an address on {ip} ({p}): {', '.join(unresolved)}",
@@ -152,7 +160,7 @@ def _check_common_dc(view: DnsView) -> list[CheckResult]:
     if not (ldap and krb):
         return []
     common = dcs_in_common(ldap, krb)
-    cid = f"dns.common_dc.{ip}.{proto}"
+    cid = check_id("dns.common_dc.<address>.<proto>", address=ip, proto=proto)
     facts: dict[str, FactValue] = {
         "ldap_targets": sorted(ldap),
         "kerberos_targets": sorted(krb),
@@ -187,11 +195,11 @@ def _check_agreement(facts: DnsFacts) -> list[CheckResult]:
         return []
     distinct = {tuple(v) for v in sets.values()}
     if len(distinct) == 1:
-        return [CheckResult("dns.consistent", Status.PASS, "All DNS servers name the same DCs over UDP and TCP",
+        return [CheckResult(check_id("dns.consistent"), Status.PASS, "All DNS servers name the same DCs over UDP and TCP",
                             {"dcs": sets}, target=None)]  # fmt: skip
     return [
         CheckResult(
-            "dns.consistent",
+            check_id("dns.consistent"),
             Status.WARN,
             "The DNS servers (or UDP and TCP answers) name different DCs",
             {"dcs": sets},

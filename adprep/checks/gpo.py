@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from adprep import requirements as req
 from adprep.ad.dn import dn_equal, parse_dn
 from adprep.ad.gplink import parse_gplink
+from adprep.catalogue import check_id
 from adprep.errors import InputError, WireFormatError
 from adprep.facts.gpo import LinkContainer
 from adprep.gpo.registry_pol import DELETE_PREFIX, DELETE_VALUES, PolEntry
@@ -352,7 +353,7 @@ def _limit_findings(
         at = where(gpo)
         found.append(
             _Finding(
-                id=f"gpo.scan.{gpo.guid}.disconnect_logoff", gpo=gpo,
+                id=check_id("gpo.scan.<guid>.disconnect_logoff", guid=gpo.guid), gpo=gpo,
                 title=f"GPO {_label(gpo)}, linked at {at}, ends disconnected sessions after {_duration(ms)}: "
                 "users who disconnect are logged off and their open applications closed",
                 facts={**base(gpo), "policy": "Set time limit for disconnected sessions",
@@ -381,7 +382,7 @@ def _limit_findings(
         )
         found.append(
             _Finding(
-                id=f"gpo.scan.{gpo.guid}.end_session_at_limit", gpo=gpo,
+                id=check_id("gpo.scan.<guid>.end_session_at_limit", guid=gpo.guid), gpo=gpo,
                 title=f"GPO {_label(gpo)}, linked at {at}, ends sessions that reach a time limit instead of "
                 f"disconnecting them: users are logged off and their open applications closed (limit: {which})",
                 facts={**base(gpo), "policy": "End session when time limits are reached",
@@ -433,7 +434,7 @@ def check_gpo_scan(facts: ScopeFacts) -> list[CheckResult]:
         if not gpo.exists:
             results.append(
                 CheckResult(
-                    id=f"gpo.scan.{gpo.guid}.missing", status=Status.WARN,
+                    id=check_id("gpo.scan.<guid>.missing", guid=gpo.guid), status=Status.WARN,
                     title=f"A link on {where} points at a GPO that does not exist ({gpo.guid})",
                     facts=base_facts, target=facts.ou_dn,
                     remedy=f"Remove the stale link from {where} in the Group Policy Management Console "
@@ -444,7 +445,7 @@ def check_gpo_scan(facts: ScopeFacts) -> list[CheckResult]:
         if gpo.error is not None:
             results.append(
                 CheckResult(
-                    id=f"gpo.scan.{gpo.guid}.unreadable", status=Status.ERROR,
+                    id=check_id("gpo.scan.<guid>.unreadable", guid=gpo.guid), status=Status.ERROR,
                     title=f"GPO {_label(gpo)} could not be read: {gpo.error}", facts=base_facts,
                     target=facts.ou_dn, remedy="Check SYSVOL access for the account adprep uses, then run again.",
                     reason=gpo.error_reason or ErrorReason.UNREACHABLE,
@@ -461,7 +462,7 @@ def check_gpo_scan(facts: ScopeFacts) -> list[CheckResult]:
             values = sorted({b.value for b in banners})
             results.append(
                 CheckResult(
-                    id=f"gpo.scan.{gpo.guid}.logon_banner", status=Status.FAIL,
+                    id=check_id("gpo.scan.<guid>.logon_banner", guid=gpo.guid), status=Status.FAIL,
                     title=f"GPO {_label(gpo)}, linked at {where}, sets an interactive logon banner",
                     facts={**base_facts, "values": list(values), "sources": list(sources),
                            "text": [b.text[:200] for b in banners]},
@@ -481,7 +482,7 @@ def check_gpo_scan(facts: ScopeFacts) -> list[CheckResult]:
         reach = f" (and through site{'s' if len(sites) != 1 else ''} {', '.join(sites)})" if sites else ""
         results.append(
             CheckResult(
-                id="gpo.scan.clean", status=Status.PASS,
+                id=check_id("gpo.scan.clean"), status=Status.PASS,
                 title=f"No setting known to break WorkSpaces in the {len(scanned)} GPO(s) that reach "
                 f"{facts.ou_dn}{reach}",
                 facts={"ou": facts.ou_dn, "container_source": facts.container_source, "gpos": scanned,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 
+from adprep.catalogue import check_id
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 
 def vantage_check_id(label: str, what: str) -> str:
     """``vantage.<label>.<what>``: results about a vantage itself (its relay, its subnet)."""
-    return f"vantage.{label}.{what}"
+    return check_id(f"vantage.<label>.{what}", label=label)
 
 
 def tag_result(result: CheckResult, label: str, *, suffix: bool) -> CheckResult:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from adprep import requirements as req
+from adprep.catalogue import check_id
 from adprep.errors import reason_for_errno
 from adprep.facts.ports import IcmpEcho, RpcFact, TcpProbe, UdpProbeFact
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
@@ -15,7 +16,7 @@ _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "err
 
 def port_check_id(proto: str, address: str, port: int) -> str:
     """Stable id: ``ports.<proto>.<address>.<port>``."""
-    return f"ports.{proto}.{address}.{port}"
+    return check_id(f"ports.{proto}.<address>.<port>", address=address, port=port)
 
 
 def _epm_reason(error: str | None) -> ErrorReason:
@@ -149,7 +150,7 @@ def check_udp_port(fact: UdpProbeFact, *, advisory: bool = False, source: str | 
 def check_rpc_interface(fact: RpcFact) -> CheckResult:
     """An RPC interface's endpoint: registered with the endpoint mapper, and its TCP port open."""
     m = fact.mapping
-    cid = f"ports.rpc.{fact.address}.{m.interface.lower()}"
+    cid = check_id("ports.rpc.<address>.<interface>", address=fact.address, interface=m.interface.lower())
     facts: dict[str, FactValue] = {"interface": m.interface, "uuid": m.uuid, "port": m.port}
     if m.port is None:
         status = Status.WARN if m.error == "not registered" else Status.ERROR
@@ -183,7 +184,7 @@ def check_icmp_echo(echo: IcmpEcho) -> CheckResult:
     them, and many DCs' host firewalls drop echo requests on purpose.
     """
     address = echo.address
-    cid = f"ports.icmp.{address}"
+    cid = check_id("ports.icmp.<address>", address=address)
     facts: dict[str, FactValue] = {"protocol": "icmp", "outcome": echo.outcome, "attempts": echo.attempts,
                                    "elapsed_ms": echo.elapsed_ms}  # fmt: skip
     if echo.socket_kind:
@@ -256,10 +257,10 @@ def check_port_scope(ran: req.PortProfile | None, *, tcp: tuple[int, ...] = (), 
         "compared_with": req.WORKSPACES_PROFILE,
     }
     if not untested:
-        return CheckResult("ports.scope", Status.PASS, f"Ports: {what}; nothing of WorkSpaces' list left untested",
+        return CheckResult(check_id("ports.scope"), Status.PASS, f"Ports: {what}; nothing of WorkSpaces' list left untested",
                            facts)  # fmt: skip
     return CheckResult(
-        "ports.scope",
+        check_id("ports.scope"),
         Status.SKIP,
         f"Ports: {what}; not tested of WorkSpaces' list: {', '.join(untested)}",
         facts,
@@ -283,7 +284,7 @@ def check_client_sites(udp: Iterable[UdpProbeFact], *, who: str = "This host's a
         source = fact.exchange.source if fact.exchange is not None else None
         if source:
             facts["client_address"] = source
-        cid = f"dcs.site.{fact.address}"
+        cid = check_id("dcs.site.<address>", address=fact.address)
         whose = f"{who} ({source})" if source else who
         if client_site:
             out.append(CheckResult(cid, Status.PASS, f"{whose} maps to AD site {client_site}", facts,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adprep import requirements as req
+from adprep.catalogue import check_id
 from adprep.errors import reason_for_errno
 from adprep.facts.radius import RadiusProbe
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
@@ -71,7 +72,7 @@ def server_problem(server: str) -> str | None:
 
 
 def _id(name: str) -> str:
-    return f"radius.settings.{name}"
+    return check_id(f"radius.settings.{name}")
 
 
 def check_servers(servers: Sequence[str]) -> CheckResult:
@@ -220,7 +221,7 @@ def check_worst_case_wait(settings: MfaSettings) -> CheckResult:
     count = len(settings.servers)
     total = per_server * count
     return CheckResult(
-        "radius.worst_case_wait",
+        check_id("radius.worst_case_wait"),
         Status.PASS,
         f"Worst case {per_server:g} s per silent server ({settings.timeout:g} s × {settings.retries + 1} "
         f"attempt(s)), {total:g} s for {count} server(s) in turn",
@@ -245,7 +246,7 @@ def check_settings(settings: MfaSettings) -> list[CheckResult]:
 
 
 def probe_check_id(server: str) -> str:
-    return f"radius.probe.{server}"
+    return check_id("radius.probe.<server>", server=server)
 
 
 _NO_RESPONSE_CAUSES = (
@@ -374,7 +375,7 @@ def check_probe(probe: RadiusProbe) -> CheckResult:
 def check_message_authenticator(probe: RadiusProbe) -> CheckResult:
     """BlastRADIUS readiness (CVE-2024-3596): did the signed reply carry a valid Message-Authenticator?"""
     x = probe.exchange
-    cid = f"radius.message_authenticator.{x.server}"
+    cid = check_id("radius.message_authenticator.<server>", server=x.server)
     facts: dict[str, FactValue] = {"message_authenticator": x.message_authenticator, "outcome": x.outcome}
     if x.outcome not in _SIGNED:
         return CheckResult(
@@ -421,21 +422,21 @@ def check_client_registration(probes: Sequence[RadiusProbe], *, bind: str | None
         "the way it must list the two AD Connector addresses"
     )
     if not probes:
-        return CheckResult("radius.client_registration", Status.SKIP, "No probe was sent", facts)
+        return CheckResult(check_id("radius.client_registration"), Status.SKIP, "No probe was sent", facts)
     # A reply of any kind, even one signed with another secret, means the server knows this client.
     silent: list[FactValue] = [
         p.server for p in probes if p.exchange.outcome not in (*_SIGNED, "bad_authenticator")
     ]
     if not silent:
         return CheckResult(
-            "radius.client_registration",
+            check_id("radius.client_registration"),
             Status.PASS,
             f"{base}: every server answered, so it does for this host",
             facts,
         )
     facts["unproven"] = silent
     return CheckResult(
-        "radius.client_registration",
+        check_id("radius.client_registration"),
         Status.WARN,
         f"{base}: not proven for {', '.join(str(s) for s in silent)}",
         facts,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adprep.ad.sites import Network, SubnetObject, covering, site_name
+from adprep.catalogue import check_id
 from adprep.model import CheckResult, FactValue, Status
 
 
 def subnet_check_id(network: Network) -> str:
-    return f"sites.subnet.{network}"
+    return check_id("sites.subnet.<cidr>", cidr=network)
 
 
 def check_subnet_sites(networks: Sequence[Network], subnets: Sequence[SubnetObject]) -> list[CheckResult]:

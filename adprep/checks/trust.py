@@ -19,13 +19,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from adprep.ad.dn import parse_dn
+from adprep.catalogue import check_id
 from adprep.errors import InputError
 from adprep.facts.directory import Observed
 from adprep.facts.trust import ForestDomain, TargetDcFacts, TrustedDomain, TrustFacts
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
-TRUST_ID = "target.trust"
-RIGHTS_ID = "target.rights.create_computer"
+TRUST_ID = check_id("target.trust")
+RIGHTS_ID = check_id("target.rights.create_computer")
 
 #: MS-ADTS 6.1.6.7.12 trustDirection.
 TRUST_DIRECTION_DISABLED = 0
@@ -229,7 +230,7 @@ def _judge(
 
 def check_target_dc(facts: TargetDcFacts, target_domain: str) -> CheckResult:
     """``target.directory.<dc>``: the DC answers LDAP and its rootDSE names the target domain."""
-    cid = f"target.directory.{facts.address}"
+    cid = check_id("target.directory.<address>", address=facts.address)
     root = facts.root_dse
     if root.value is None:
         return CheckResult(

@@ -32,6 +32,7 @@ from datetime import datetime
 
 from adprep.ad.account_flags import AccountState, account_state
 from adprep.ad.names import workspaces_user_name_problem
+from adprep.catalogue import check_id
 from adprep.facts.users import PROBLEMS, PasswordPolicy, Problem, UserFacts, UsersFacts
 from adprep.model import CheckResult, FactValue, Status
 
@@ -166,21 +167,21 @@ def check_scope(facts: UsersFacts) -> CheckResult:
         fact_map["excluded"] = "computer accounts and critical system objects (Administrator, Guest, krbtgt)"
     if facts.scanned == 0:
         return CheckResult(
-            "users.scope",
+            check_id("users.scope"),
             Status.WARN,
             f"No user found in {_where(facts)}",
             fact_map,
             remedy="Check the OU (--ou) or the names in the file (--csv): nothing was checked.",
             target=facts.target,
         )
-    return CheckResult("users.scope", Status.PASS, f"Checked {facts.scanned} user(s) in {_where(facts)}",
+    return CheckResult(check_id("users.scope"), Status.PASS, f"Checked {facts.scanned} user(s) in {_where(facts)}",
                        fact_map, target=facts.target)  # fmt: skip
 
 
 def check_problem(facts: UsersFacts, problem: Problem) -> CheckResult:
     names = facts.names.get(problem, ())
     ok_title, fail_title, remedy = _WORDING[problem]
-    cid = f"users.{problem}"
+    cid = check_id(f"users.{problem}")
     fact_map: dict[str, FactValue] = {"count": len(names), "users": list(names)}
     if problem == "name" and names:
         fact_map["reasons"] = {n: facts.name_reasons.get(n, "") for n in names}
@@ -198,15 +199,15 @@ def check_problem(facts: UsersFacts, problem: Problem) -> CheckResult:
 
 def check_found(facts: UsersFacts) -> CheckResult:
     if facts.scope != "csv":
-        return CheckResult("users.found", Status.SKIP, "Users named in a file: not applicable (no --csv)",
+        return CheckResult(check_id("users.found"), Status.SKIP, "Users named in a file: not applicable (no --csv)",
                            target=facts.target)  # fmt: skip
     missing = facts.not_found
     fact_map: dict[str, FactValue] = {"count": len(missing), "users": list(missing)}
     if not missing:
-        return CheckResult("users.found", Status.PASS, f"Every user named in {facts.csv_path} exists",
+        return CheckResult(check_id("users.found"), Status.PASS, f"Every user named in {facts.csv_path} exists",
                            fact_map, target=facts.target)  # fmt: skip
     return CheckResult(
-        "users.found",
+        check_id("users.found"),
         Status.FAIL,
         f"{len(missing)} user(s) named in {facts.csv_path} do not exist in {facts.base_dn}: "
         f"{_listed(missing)}",

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
+from adprep.catalogue import check_id
 from adprep.checks.gpo import (
     SECURITY_TEMPLATE,
     ScannedGpo,
@@ -322,7 +323,7 @@ def scan_gpos(
         links = applied_links(chain)
         scopes = site_scopes(chain, sites)
     except AdprepError as e:  # a missing OU included: preflight reports it, as it always did
-        return [could_not_run("gpo.scan", f"The GPO links down to {what} could not be read", e.sentence(),
+        return [could_not_run(check_id("gpo.scan"), f"The GPO links down to {what} could not be read", e.sentence(),
                               reason=reason_of(e), target=what)]  # fmt: skip
     gpos: dict[str, ScannedGpo] = {}
     for link in (*links, *(link for scope in scopes for link in scope.links)):
@@ -343,7 +344,7 @@ def scan_gpos_with(settings: DirectorySettings, target_dn: str | None = None) ->
         if isinstance(e, InputError):
             raise
         what = target_dn or "the computers container"
-        return [could_not_run("gpo.scan", f"The GPOs reaching {what} could not be scanned", e.sentence(),
+        return [could_not_run(check_id("gpo.scan"), f"The GPOs reaching {what} could not be scanned", e.sentence(),
                               reason=reason_of(e), target=settings.dc)]  # fmt: skip
 
 

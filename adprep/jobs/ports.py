@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from adprep import requirements as req
+from adprep.catalogue import check_id
 from adprep.checks.ports import check_icmp_echo, check_rpc_interface, check_tcp_port, check_udp_port
 from adprep.collect.port_jobs import plan_port_jobs
 from adprep.errors import InputError
@@ -210,7 +211,7 @@ def concurrency_notes(limits: Sequence[tuple[int, int]]) -> list[CheckResult]:
     """
     return [
         CheckResult(
-            "ports.concurrency",
+            check_id("ports.concurrency"),
             Status.WARN,
             f"Only {concurrency} probes ran at once (asked: {wanted}): the open-files limit allows no more sockets",
             {"concurrency": concurrency, "wanted": wanted},

@@ -21,6 +21,7 @@ from typing import Any
 
 from adprep import requirements as req
 from adprep.ad.names import check_password, validate_domain_fqdn, validate_service_account_name
+from adprep.catalogue import check_id
 from adprep.checks.account import check_without_account
 from adprep.checks.dns import DiscoveredDc, check_dns, discovered_dcs
 from adprep.checks.ports import check_client_sites, check_port_scope
@@ -230,9 +231,11 @@ def _dc_list(found: Sequence[DiscoveredDc], extra: Sequence[str]) -> list[_Dc]:
 def _dcs_result(dcs: Sequence[_Dc], settings: PreflightSettings) -> CheckResult:
     facts: dict[str, FactValue] = {"dcs": [f"{d.host or '?'} ({d.address})" for d in dcs]}
     if dcs:
-        return CheckResult("dcs.found", Status.PASS, f"{len(dcs)} domain controller(s) to check", facts)
+        return CheckResult(
+            check_id("dcs.found"), Status.PASS, f"{len(dcs)} domain controller(s) to check", facts
+        )
     return CheckResult(
-        "dcs.found",
+        check_id("dcs.found"),
         Status.FAIL,
         f"No domain controller for {settings.domain} could be found from the DNS servers given",
         facts,
@@ -262,7 +265,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
     if dc is None:
         unreachable = [
             could_not_run(
-                "directory.reachable",
+                check_id("directory.reachable"),
                 "No domain controller answered LDAP: the directory and service-account checks could not run",
                 "Fix the connectivity failures above, then run again.",
             )
@@ -294,7 +297,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
     # as the account once its bind has worked, so a wrong password costs no second bad-password count.
     if any(r.id == "account.bind" and r.status is Status.PASS for r in results):
         results.extend(
-            run_area("gpo.scan", "GPO scan", lambda: _gpo_results(settings, dc), target=dc.address)
+            run_area(check_id("gpo.scan"), "GPO scan", lambda: _gpo_results(settings, dc), target=dc.address)
         )
         results.extend(_site_results(settings, dc))
     else:
@@ -308,7 +311,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         )  # fmt: skip
         results.append(
             CheckResult(
-                "gpo.scan", Status.SKIP, "GPOs that reach the WorkSpaces' computers: not scanned, the service "
+                check_id("gpo.scan"), Status.SKIP, "GPOs that reach the WorkSpaces' computers: not scanned, the service "
                 "account could not bind", remedy="Fix account.bind, then run again.", target=dc.address,
             )
         )  # fmt: skip
@@ -378,7 +381,11 @@ async def _preflight_from(
     # an error result for that area (``<area>.run``), and the others' results are kept.
     radius_task = (
         asyncio.create_task(
-            run_area_async("radius.run", "RADIUS MFA checks", radius_results(run, settings.radius))
+            run_area_async(
+                check_id("<area>.run", area="radius"),
+                "RADIUS MFA checks",
+                radius_results(run, settings.radius),
+            )
         )
         if settings.radius
         else None
@@ -395,7 +402,7 @@ async def _preflight_from(
             found.extend(discovered_dcs(dns_facts))
         return out
 
-    results.extend(await run_area_async("dns.run", "DNS/SRV checks", dns_area()))
+    results.extend(await run_area_async(check_id("<area>.run", area="dns"), "DNS/SRV checks", dns_area()))
     dcs = _dc_list(found, settings.extra_dcs)
     results.append(_dcs_result(dcs, settings))
     target_task = start_target_checks(run, settings, [d.address for d in dcs])  # --target-domain
@@ -430,7 +437,7 @@ async def _preflight_from(
     directory_task = asyncio.create_task(
         asyncio.to_thread(
             run_area,
-            "directory.run",
+            check_id("<area>.run", area="directory"),
             "Directory and service-account checks",
             lambda: _directory_results(settings, first),
         )
@@ -457,7 +464,7 @@ async def _preflight_from(
                 ldap_open.update(t for t in opened if t)
         return out
 
-    results.extend(await run_area_async("ports.run", "Port checks", ports_area()))
+    results.extend(await run_area_async(check_id("<area>.run", area="ports"), "Port checks", ports_area()))
     results.append(check_port_scope(profile, rpc=ports.rpc))
     # Every other DC's clock too (the first DC's comes with the directory checks), read from the
     # DCs whose LDAP port answered, while the directory checks are still running.
@@ -466,7 +473,7 @@ async def _preflight_from(
         *(
             asyncio.to_thread(
                 run_area,
-                f"directory.time_skew.{d.address}",
+                check_id("directory.time_skew.<address>", address=d.address),
                 f"Clock of {d.address}",
                 lambda d=d: [_time_skew(d, max(settings.timeout, 5.0))],  # type: ignore[misc]
                 target=d.address,
@@ -481,7 +488,7 @@ async def _preflight_from(
     results.extend(r for skew in skews for r in skew)
     results.extend(
         CheckResult(
-            f"directory.time_skew.{d.address}",
+            check_id("directory.time_skew.<address>", address=d.address),
             Status.SKIP,
             f"Clock of {d.address}: not read (LDAP unreachable)",
             {},
@@ -503,7 +510,7 @@ def _who(run: VantageRun, label: str) -> str:
 
 def _directory_vantage_note() -> CheckResult:
     return CheckResult(
-        "vantage.directory_checks",
+        check_id("vantage.directory_checks"),
         Status.SKIP,
         "Directory and service-account checks ran from this host only, not from the other vantages",
         {"host": socket.gethostname()},

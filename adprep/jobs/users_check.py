@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from adprep.ad.users_csv import RowProblem, UsersCsvError, read_user_names
+from adprep.catalogue import check_id
 from adprep.checks.users import check_users
 from adprep.collect.users import UsersScope, collect_users
 from adprep.errors import AdprepError, InputError, reason_of
@@ -85,7 +86,7 @@ def run_users_check(
     except AdprepError as e:
         if isinstance(e, InputError):
             raise
-        results = [could_not_run("users.scope", f"{_where(scope)} could not be checked".capitalize(),
+        results = [could_not_run(check_id("users.scope"), f"{_where(scope)} could not be checked".capitalize(),
                                  e.sentence(), reason=reason_of(e), target=directory.dc)]  # fmt: skip
     return build_report(
         "users check", started_at=started, targets=(directory.dc,), results=results,

@@ -118,3 +118,13 @@ def test_adprep_checks_refuses_an_unknown_category(capsys: pytest.CaptureFixture
     assert main(["checks", "--category", "nope"]) == 2
     err = capsys.readouterr().err
     assert "the categories: input, dns" in err and err.count("\n") == 1
+
+
+def test_a_capped_concurrency_is_a_warning_and_an_uncapped_one_nothing() -> None:
+    # (The CLI test of the real limit runs adprep in a child process, where this session cannot see it.)
+    from adprep.jobs.ports import concurrency_notes
+
+    (note,) = concurrency_notes([(100, 256), (256, 256)])
+    assert note.id == "ports.concurrency" and note.status.value == "warn"
+    assert note.facts == {"concurrency": 100, "wanted": 256}
+    assert concurrency_notes([(256, 256)]) == []
