@@ -53,13 +53,13 @@ from adprep.ad.dn import dn_equal, parse_dn
 from adprep.ad.gplink import parse_gplink
 from adprep.catalogue import check_id
 from adprep.errors import InputError, WireFormatError
-from adprep.facts.gpo import LinkContainer
+from adprep.facts.gpo import LinkContainer, ScannedGpo
+from adprep.gpo.paths import SECURITY_TEMPLATE
 from adprep.gpo.registry_pol import DELETE_PREFIX, DELETE_VALUES, PolEntry
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
 
 #: MS-GPOL 2.2.2 flags: the computer half of the GPO is disabled.
 GPO_MACHINE_DISABLED = 0x2
-SECURITY_TEMPLATE = "Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"
 #: Where Microsoft's "Session Time Limits" policies are in the Group Policy editor.
 SESSION_LIMITS_PATH = (
     "Computer Configuration > Policies > Administrative Templates > Windows Components > "
@@ -89,26 +89,6 @@ class SiteScope:
     """The site's name (its CN)."""
     links: tuple[AppliedLink, ...]
     """In the order they apply (see the module docstring), the site's own included."""
-
-
-@dataclass(frozen=True)
-class ScannedGpo:
-    """What was read of one GPO that reaches the target."""
-
-    dn: str
-    guid: str
-    display_name: str | None
-    flags: int = 0
-    registry_pol: tuple[PolEntry, ...] | None = None
-    """Machine/Registry.pol entries; None when the GPO has no such file."""
-    security_template: str | None = None
-    """GptTmpl.inf text; None when the GPO has none."""
-    exists: bool = True
-    """False: a link points at a GPO that is not in LDAP."""
-    error: str | None = None
-    """Why the GPO could not be read (SYSVOL unreachable, a malformed file)."""
-    error_reason: ErrorReason | None = None
-    """With ``error``: its kind (the ``reason`` of the ``unreadable`` result)."""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from typing import Literal
 
 from adprep.ad.dn import escape_filter_value, is_descendant, parse_dn, render_dn
 from adprep.collect.account import computers_container
-from adprep.errors import InputError, LdapError
-from adprep.facts.gpo import GpoObject, LinkContainer, SysvolState
-from adprep.gpo.paths import ADM_FOLDER, SYSVOL_SHARE, policies_dn, sysvol_folder
+from adprep.errors import AdprepError, InputError, LdapError, WireFormatError, reason_of
+from adprep.facts.gpo import GpoObject, LinkContainer, ScannedGpo, SysvolState
+from adprep.gpo.paths import ADM_FOLDER, SECURITY_TEMPLATE, SYSVOL_SHARE, policies_dn, sysvol_folder
+from adprep.gpo.registry_pol import parse_registry_pol
+from adprep.model import ErrorReason
 from adprep.transport.ldap import SD_OWNER_GROUP_DACL, LdapSession
 from adprep.transport.smb import TEMP_SUFFIX, SmbSession
 
@@ -152,6 +154,11 @@ def collect_sysvol(smb: SmbSession, domain: str, guid: str, *, with_acls: bool =
 # -- links ------------------------------------------------------------------------------------
 
 
+def collect_gpo_links(session: LdapSession, base_dn: str, guid: str) -> tuple[str, ...]:
+    """The DNs of the containers under ``base_dn`` whose gPLink names the GPO ``guid``."""
+    return tuple(e.dn for e in session.search(base_dn, f"(gPLink=*{guid}*)", attributes=("gPLink",)))
+
+
 def collect_link_container(session: LdapSession, dn: str) -> LinkContainer | None:
     """The container's ``gPLink`` and block inheritance (``gPOptions``); None when it does not exist."""
     entry = session.get(dn, ("gPLink", "gPOptions"))
@@ -217,3 +224,50 @@ def collect_computers_container(
     """Where new computers go: the domain head's ``wellKnownObjects`` entry (redircmp), else CN=Computers."""
     head = session.get(base_dn, ("wellKnownObjects",))
     return computers_container([str(v) for v in head.all("wellKnownObjects")] if head else [], base_dn)
+
+
+def _share_path(gpo: GpoObject, domain: str) -> tuple[str, str]:
+    """(share, folder) from gPCFileSysPath ``\\\\host\\share\\path``; the default place otherwise."""
+    fs = gpo.file_sys_path or ""
+    parts = [p for p in fs.split("\\") if p]
+    if len(parts) >= 3:
+        return parts[1], "/".join(parts[2:])
+    return SYSVOL_SHARE, sysvol_folder(domain, gpo.guid)
+
+
+def collect_scanned_gpo(
+    session: LdapSession, smb: SmbSession, dn: str, domain: str, base_dn: str
+) -> ScannedGpo:
+    """What a scan reads of the GPO at ``dn``: its object, Machine/Registry.pol and the security template;
+    a GPO of another domain, or one that cannot be read, says so instead of raising."""
+    guid = parse_dn(dn)[0].value.upper()
+    if not is_descendant(dn, base_dn):
+        # A site can link a GPO of another domain of the forest: its SYSVOL is on that domain's DCs.
+        return ScannedGpo(dn=dn, guid=guid, display_name=None,
+                          error=f"it belongs to another domain ({dn}); adprep reads the GPOs of {base_dn} only",
+                          error_reason=ErrorReason.NOT_SUPPORTED)  # fmt: skip
+    try:
+        gpo = collect_gpo(session, dn)
+    except AdprepError as e:
+        return ScannedGpo(dn=dn, guid=guid, display_name=None, error=e.sentence(), error_reason=reason_of(e))
+    if gpo is None:
+        return ScannedGpo(dn=dn, guid=guid, display_name=None, exists=False)
+    share, folder = _share_path(gpo, domain)
+    try:
+        pol = smb.read_file(share, f"{folder}/Machine/Registry.pol")
+        inf = smb.read_file(share, f"{folder}/{SECURITY_TEMPLATE}")
+        entries = parse_registry_pol(pol) if pol is not None else None
+    except (AdprepError, WireFormatError) as e:
+        return ScannedGpo(dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0,
+                          error=e.sentence(), error_reason=reason_of(e))  # fmt: skip
+    return ScannedGpo(
+        dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0, registry_pol=entries,
+        security_template=_decode_inf(inf) if inf is not None else None,
+    )  # fmt: skip
+
+
+def _decode_inf(data: bytes) -> str:
+    # GptTmpl.inf is UTF-16LE with a BOM as the Security Settings editor writes it.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8", "replace")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from adprep.gpo.registry_pol import PolEntry
+from adprep.model import ErrorReason
+
 
 @dataclass(frozen=True)
 class GpoObject:
@@ -60,3 +63,23 @@ class LinkContainer:
     gplink: str | None
     block_inheritance: bool = False
     """``gPOptions`` = 1 (MS-GPOL 2.2.2): links above this container do not apply, unless enforced."""
+
+
+@dataclass(frozen=True)
+class ScannedGpo:
+    """What was read of one GPO that reaches the target."""
+
+    dn: str
+    guid: str
+    display_name: str | None
+    flags: int = 0
+    registry_pol: tuple[PolEntry, ...] | None = None
+    """Machine/Registry.pol entries; None when the GPO has no such file."""
+    security_template: str | None = None
+    """GptTmpl.inf text; None when the GPO has none."""
+    exists: bool = True
+    """False: a link points at a GPO that is not in LDAP."""
+    error: str | None = None
+    """Why the GPO could not be read (SYSVOL unreachable, a malformed file)."""
+    error_reason: ErrorReason | None = None
+    """With ``error``: its kind (the ``reason`` of the ``unreadable`` result)."""

@@ -26,3 +26,6 @@ def sysvol_folder(domain: str, guid: str) -> str:
 def file_sys_path(domain: str, guid: str) -> str:
     """``gPCFileSysPath`` as GPMC writes it (MS-GPOL 2.2.4)."""
     return f"\\\\{domain}\\SysVol\\{domain}\\Policies\\{guid}"
+
+
+SECURITY_TEMPLATE = "Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"

@@ -16,32 +16,27 @@ from dataclasses import dataclass
 
 from adprep.ad.dn import is_descendant, ou_path_to_dn, parse_dn
 from adprep.catalogue import check_id
-from adprep.checks.gpo import (
-    SECURITY_TEMPLATE,
-    ScannedGpo,
-    ScopeFacts,
-    applied_links,
-    check_gpo_scan,
-    site_scopes,
-)
+from adprep.checks.gpo import ScopeFacts, applied_links, check_gpo_scan, site_scopes
 from adprep.collect.gpo import (
     collect_computers_container,
     collect_gpo,
+    collect_gpo_links,
     collect_link_container,
+    collect_scanned_gpo,
     collect_scope,
     collect_sites,
     collect_sysvol,
     find_gpo,
 )
 from adprep.errors import AdprepError, InputError, WireFormatError, reason_of
-from adprep.facts.gpo import GpoObject, SysvolState
+from adprep.facts.gpo import GpoObject, ScannedGpo, SysvolState
 from adprep.gpo.adm import AdmPolicy, AdmTemplate, parse_adm
 from adprep.gpo.gpt_ini import parse_gpt_ini, split_version
-from adprep.gpo.paths import SYSVOL_SHARE, gpo_dn, sysvol_folder
+from adprep.gpo.paths import gpo_dn
 from adprep.gpo.pcoip import describe
 from adprep.gpo.registry_pol import PolEntry, parse_registry_pol
 from adprep.jobs.directory_session import open_session
-from adprep.model import CheckResult, ErrorReason, Report
+from adprep.model import CheckResult, Report
 from adprep.prep.gpo import (
     AdmFile,
     GpoWanted,
@@ -240,10 +235,7 @@ def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate | None) -> Gp
         template = installed_template(sysvol)
     gpt = parse_gpt_ini(sysvol.gpt_ini).version if sysvol.gpt_ini is not None else None
     entries = parse_registry_pol(sysvol.registry_pol) if sysvol.registry_pol is not None else ()
-    links = tuple(
-        e.dn
-        for e in conn.ldap.search(conn.settings.base_dn, f"(gPLink=*{gpo.guid}*)", attributes=("gPLink",))
-    )
+    links = collect_gpo_links(conn.ldap, conn.settings.base_dn, gpo.guid)
     ext = parse_extension_names(gpo.machine_extensions)
     return GpoView(
         name=gpo.display_name, guid=gpo.guid, dn=gpo.dn, ldap_version=gpo.version, gpt_version=gpt,
@@ -254,49 +246,6 @@ def show_gpo(conn: GpoConnection, name: str, template: AdmTemplate | None) -> Gp
 
 
 # -- scan -----------------------------------------------------------------------------------------
-
-
-def _share_path(gpo: GpoObject, domain: str) -> tuple[str, str]:
-    """(share, folder) from gPCFileSysPath ``\\\\host\\share\\path``; the default place otherwise."""
-    fs = gpo.file_sys_path or ""
-    parts = [p for p in fs.split("\\") if p]
-    if len(parts) >= 3:
-        return parts[1], "/".join(parts[2:])
-    return SYSVOL_SHARE, sysvol_folder(domain, gpo.guid)
-
-
-def _scan_one(session: LdapSession, smb: SmbSession, dn: str, domain: str, base_dn: str) -> ScannedGpo:
-    guid = parse_dn(dn)[0].value.upper()
-    if not is_descendant(dn, base_dn):
-        # A site can link a GPO of another domain of the forest: its SYSVOL is on that domain's DCs.
-        return ScannedGpo(dn=dn, guid=guid, display_name=None,
-                          error=f"it belongs to another domain ({dn}); adprep reads the GPOs of {base_dn} only",
-                          error_reason=ErrorReason.NOT_SUPPORTED)  # fmt: skip
-    try:
-        gpo = collect_gpo(session, dn)
-    except AdprepError as e:
-        return ScannedGpo(dn=dn, guid=guid, display_name=None, error=e.sentence(), error_reason=reason_of(e))
-    if gpo is None:
-        return ScannedGpo(dn=dn, guid=guid, display_name=None, exists=False)
-    share, folder = _share_path(gpo, domain)
-    try:
-        pol = smb.read_file(share, f"{folder}/Machine/Registry.pol")
-        inf = smb.read_file(share, f"{folder}/{SECURITY_TEMPLATE}")
-        entries = parse_registry_pol(pol) if pol is not None else None
-    except (AdprepError, WireFormatError) as e:
-        return ScannedGpo(dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0,
-                          error=e.sentence(), error_reason=reason_of(e))  # fmt: skip
-    return ScannedGpo(
-        dn=gpo.dn, guid=gpo.guid, display_name=gpo.display_name, flags=gpo.flags or 0, registry_pol=entries,
-        security_template=_decode_inf(inf) if inf is not None else None,
-    )  # fmt: skip
-
-
-def _decode_inf(data: bytes) -> str:
-    # GptTmpl.inf is UTF-16LE with a BOM as the Security Settings editor writes it.
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    return data.decode("utf-8", "replace")
 
 
 def scan_gpos(
@@ -329,7 +278,7 @@ def scan_gpos(
     for link in (*links, *(link for scope in scopes for link in scope.links)):
         key = link.gpo_dn.casefold()
         if key not in gpos:
-            gpos[key] = _scan_one(session, smb, link.gpo_dn, domain, base_dn)
+            gpos[key] = collect_scanned_gpo(session, smb, link.gpo_dn, domain, base_dn)
     facts = ScopeFacts(ou_dn=target_dn, links=links, gpos=tuple(gpos.values()), sites=scopes,
                        container_source=source)  # fmt: skip
     return check_gpo_scan(facts)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from adprep import requirements as req
 from adprep.checks.gpo import (
     AppliedLink,
-    ScannedGpo,
     ScopeFacts,
     SiteScope,
     applied_links,
@@ -14,7 +13,7 @@ from adprep.checks.gpo import (
     site_name,
     site_scopes,
 )
-from adprep.facts.gpo import LinkContainer
+from adprep.facts.gpo import LinkContainer, ScannedGpo
 from adprep.gpo.registry_pol import PolEntry
 from adprep.model import Status
 
