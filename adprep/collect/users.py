@@ -1,7 +1,7 @@
 """Users as facts for ``adprep users check``, streamed: a paged search (the domain or an OU) or
 batched lookups (the names of a CSV file), each entry judged as it arrives and then dropped.
 
-What stays in memory is the count and the names of users with a problem (:class:`UsersTally`),
+What stays in memory is the count and the names of users with a problem (the tally the job passes),
 plus, for ``--csv``, one 8-byte digest per distinct name (duplicates are looked up once). Entries
 come 1,000 a page (AD's default MaxPageSize), so a directory of 50,000 users costs 50 round trips
 and never 50,000 entries at once.
@@ -23,10 +23,9 @@ from pathlib import Path
 from adprep.ad.account_flags import interval_to_timedelta
 from adprep.ad.dn import escape_filter_value
 from adprep.ad.users_csv import NameDigests, name_digest, read_user_names
-from adprep.checks.users import UsersTally
 from adprep.collect.account import read_domain_policy
 from adprep.collect.directory import USER_FILTER
-from adprep.facts.users import PasswordPolicy, ScopeKind, UserFacts, UsersFacts
+from adprep.facts.users import PasswordPolicy, ScopeKind, UserFacts, UsersFacts, UsersSink
 from adprep.transport.ldap import Entry, LdapSession
 
 #: What each user is read for (the state attributes of MS-ADTS 2.2.16 / 3.1.1.4.5.17, and mail).
@@ -153,13 +152,14 @@ def collect_users(
     *,
     domain_dn: str,
     now: datetime,
+    tally: UsersSink,
     target: str | None = None,
     on_user: Callable[[], None] | None = None,
 ) -> UsersFacts:
-    """Read and judge every user of ``scope``; ``on_user`` ticks once per user (a progress bar)."""
+    """Read every user of ``scope`` into ``tally`` (which judges each as it streams by:
+    :class:`adprep.checks.users.UsersTally`); ``on_user`` ticks once per user (a progress bar)."""
     started = time.monotonic()
     policy = password_policy(session, domain_dn)
-    tally = UsersTally()
     missing: list[str] = []
     names = CsvNames(scope.csv_path) if scope.csv_path is not None else None
     users = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 Problem = Literal["mail", "must_change_password", "disabled", "locked", "expired", "password_expired", "name"]
 
@@ -67,3 +67,17 @@ class UsersFacts:
     elapsed_s: float = 0.0
     target: str | None = None
     """The DC asked."""
+
+
+class UsersSink(Protocol):
+    """What keeps the users a collector streams by, so that memory does not grow with the directory
+    (:class:`adprep.checks.users.UsersTally`: a count, and the names that have each problem)."""
+
+    scanned: int
+    name_reasons: dict[str, str]
+
+    def add(self, user: UserFacts, now: datetime, policy: PasswordPolicy) -> None:
+        """Take one user as read."""
+
+    def sorted_names(self) -> dict[Problem, tuple[str, ...]]:
+        """Per problem, the names of the users that have it, sorted."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from adprep.ad.users_csv import RowProblem, UsersCsvError, read_user_names
 from adprep.catalogue import check_id
-from adprep.checks.users import check_users
+from adprep.checks.users import UsersTally, check_users
 from adprep.collect.users import UsersScope, collect_users
 from adprep.errors import AdprepError, InputError, reason_of
 from adprep.jobs.delegate import container_dn
@@ -80,7 +80,13 @@ def run_users_check(
                     hint="Check --ou (an OU path such as WorkSpaces/Users, or a DN).",
                 )
             facts = collect_users(
-                session, scope, domain_dn=directory.base_dn, now=started, target=directory.dc, on_user=on_user
+                session,
+                scope,
+                domain_dn=directory.base_dn,
+                now=started,
+                tally=UsersTally(),
+                target=directory.dc,
+                on_user=on_user,
             )
         results = check_users(facts)
     except AdprepError as e:
