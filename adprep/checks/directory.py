@@ -135,6 +135,7 @@ def vlv_disabled_by(settings: Sequence[str]) -> str | None:
 
 
 def check_vlv_setting(facts: DirectoryFacts) -> CheckResult:
+    """Whether ``msDS-Other-Settings`` disables VLV (DisableVLVSupport), which AD Connector's searches need."""
     cid = check_id("directory.vlv.setting")
     other = facts.other_settings
     if other.value is None:

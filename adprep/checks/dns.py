@@ -50,6 +50,8 @@ def _srv_id(key: str, ip: str, proto: str) -> str:
 
 
 def check_dns(facts: DnsFacts) -> list[CheckResult]:
+    """Every server's verdicts over UDP and TCP (reach, SRV records, their targets, a DC in common),
+    then whether the servers agree."""
     results: list[CheckResult] = []
     for view in facts.views:
         results.extend(_check_view(facts.domain, view))

@@ -111,6 +111,7 @@ def check_servers(servers: Sequence[str]) -> CheckResult:
 
 
 def check_port(port: int) -> CheckResult:
+    """The RADIUS port against AD Connector's allowed range."""
     facts: dict[str, FactValue] = {"port": port}
     if req.RADIUS_PORT_MIN <= port <= req.RADIUS_PORT_MAX:
         return CheckResult(_id("port"), Status.PASS, f"RADIUS port {port} is allowed", facts)
@@ -125,6 +126,7 @@ def check_port(port: int) -> CheckResult:
 
 
 def check_protocol(protocol: str) -> CheckResult:
+    """The authentication protocol against those AD Connector supports."""
     facts: dict[str, FactValue] = {"protocol": protocol}
     if protocol in req.RADIUS_PROTOCOLS:
         return CheckResult(_id("protocol"), Status.PASS, f"Protocol {protocol} is supported", facts)
@@ -139,6 +141,7 @@ def check_protocol(protocol: str) -> CheckResult:
 
 
 def check_timeout(timeout: float) -> CheckResult:
+    """The timeout against AD Connector's range (whole seconds); above the fail-over limit, a warning."""
     facts: dict[str, FactValue] = {"timeout_s": timeout}
     lo, hi, failover = req.RADIUS_TIMEOUT_MIN, req.RADIUS_TIMEOUT_MAX, req.RADIUS_TIMEOUT_FAILOVER_MAX
     if not (lo <= timeout <= hi and float(timeout).is_integer()):
@@ -162,6 +165,7 @@ def check_timeout(timeout: float) -> CheckResult:
 
 
 def check_retries(retries: int) -> CheckResult:
+    """The retry count against AD Connector's range."""
     facts: dict[str, FactValue] = {"retries": retries}
     lo, hi = req.RADIUS_RETRIES_MIN, req.RADIUS_RETRIES_MAX
     if lo <= retries <= hi:
@@ -197,6 +201,7 @@ def _secret_char_ok(c: str) -> bool:
 
 
 def check_secret(secret: Secret | None) -> CheckResult:
+    """The shared secret against AD Connector's rules (length, characters); none given: skip."""
     if secret is None:
         return CheckResult(
             _id("secret"), Status.SKIP, "No shared secret given: not validated", {"reason": "no secret"}
@@ -246,6 +251,7 @@ def check_settings(settings: MfaSettings) -> list[CheckResult]:
 
 
 def probe_check_id(server: str) -> str:
+    """The id of the live probe's result for ``server`` (``radius.probe.<server>``)."""
     return check_id("radius.probe.<server>", server=server)
 
 

@@ -16,6 +16,7 @@ from adprep.model import CheckResult, FactValue, Status
 
 
 def subnet_check_id(network: Network) -> str:
+    """The id of ``network``'s result (``sites.subnet.<cidr>``)."""
     return check_id("sites.subnet.<cidr>", cidr=network)
 
 

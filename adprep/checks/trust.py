@@ -72,6 +72,7 @@ def dn_domain(dn: str) -> str | None:
 
 
 def attribute_names(value: int) -> list[str]:
+    """The names of the ``trustAttributes`` bits set in ``value`` (MS-ADTS 6.1.6.7.9)."""
     return [name for bit, name in _ATTRIBUTE_NAMES.items() if value & bit]
 
 

@@ -80,6 +80,7 @@ class UsersTally:
     """sAMAccountName -> why the name is refused."""
 
     def add(self, user: UserFacts, now: datetime, policy: PasswordPolicy) -> None:
+        """Count ``user`` and note the problems it has (then it is dropped)."""
         self.scanned += 1
         for problem, detail in classify_user(user, now, policy).items():
             self.names[problem].append(user.sam)
@@ -155,6 +156,7 @@ def _where(facts: UsersFacts) -> str:
 
 
 def check_scope(facts: UsersFacts) -> CheckResult:
+    """What was checked (the domain, an OU or the names of a CSV file); nothing found is a warning."""
     fact_map: dict[str, FactValue] = {
         "scope": facts.scope,
         "base_dn": facts.base_dn,
@@ -179,6 +181,7 @@ def check_scope(facts: UsersFacts) -> CheckResult:
 
 
 def check_problem(facts: UsersFacts, problem: Problem) -> CheckResult:
+    """One result per problem kind: the users who have it (fail), or none (pass)."""
     names = facts.names.get(problem, ())
     ok_title, fail_title, remedy = _WORDING[problem]
     cid = check_id(f"users.{problem}")
@@ -198,6 +201,7 @@ def check_problem(facts: UsersFacts, problem: Problem) -> CheckResult:
 
 
 def check_found(facts: UsersFacts) -> CheckResult:
+    """With ``--csv``: the names of the file that no user has (fail); without: skip."""
     if facts.scope != "csv":
         return CheckResult(check_id("users.found"), Status.SKIP, "Users named in a file: not applicable (no --csv)",
                            target=facts.target)  # fmt: skip

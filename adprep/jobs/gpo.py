@@ -81,6 +81,7 @@ class GpoConnection:
 
 @contextmanager
 def gpo_connection(settings: DirectorySettings) -> Iterator[GpoConnection]:
+    """An LDAP and an SMB session to the same DC, for as long as the ``with`` block."""
     with open_session(settings) as ldap, open_smb(settings) as smb:
         yield GpoConnection(settings, ldap, smb)
 
@@ -180,6 +181,7 @@ def plan_link_change(conn: GpoConnection, name: str, target: str, *, link: bool)
 def apply_gpo_plan(
     conn: GpoConnection, plan: Plan, *, on_done: Callable[[Outcome], None] | None = None
 ) -> ApplyResult:
+    """Apply a GPO plan: its LDAP and SYSVOL writes, through ``conn``."""
     return apply_plan(plan, gpo_appliers(conn.ldap, conn.smb), on_done=on_done)
 
 
@@ -206,6 +208,7 @@ class GpoView:
     """ADM templates installed in the GPO (``Adm/<name>``), which read the settings when no ``--adm`` is given."""
 
     def version_text(self, version: int | None) -> str:
+        """A GPO version as a person reads it: the number and its computer and user halves."""
         if version is None:
             return "missing"
         user, machine = split_version(version)

@@ -224,4 +224,5 @@ def concurrency_notes(limits: Sequence[tuple[int, int]]) -> list[CheckResult]:
 
 
 def probe_count(settings: PortsSettings) -> int:
+    """How many probes the sweep will run (for the progress bar)."""
     return len(plan_port_jobs(settings.targets, settings.tcp, settings.udp))

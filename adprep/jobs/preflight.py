@@ -531,6 +531,7 @@ def _time_skew(dc: _Dc, timeout: float) -> CheckResult:
 
 
 def run_preflight(settings: PreflightSettings, *, on_stage: Callable[[str], None] | None = None) -> Report:
+    """Run every preflight area at once (DNS, ports, directory, account, RADIUS, vantages) into one report."""
     started = now()
     results, run = asyncio.run(_preflight(settings, on_stage or (lambda _: None)))
     return build_report(
