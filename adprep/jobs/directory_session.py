@@ -17,9 +17,7 @@ from adprep.ad.names import validate_domain_fqdn
 from adprep.errors import InputError
 from adprep.secrets import read_secret
 from adprep.transport.ldap import LdapSession, connect
-
-# DirectorySettings is re-exported for jobs/fix.py and jobs/preflight.py until their imports move.
-from adprep.transport.ldap_settings import DirectorySettings as DirectorySettings
+from adprep.transport.ldap_settings import DirectorySettings
 from adprep.validate import parse_address
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from adprep.collect.sites import collect_site_names, collect_subnets, configurat
 from adprep.errors import InputError, TransportError, reason_of
 from adprep.facts.directory import LdapMode, Observed
 from adprep.jobs.delegate import delegate_settings, plan_delegate
-from adprep.jobs.directory_session import DirectorySettings, open_session
+from adprep.jobs.directory_session import open_session
 from adprep.jobs.preflight import PreflightSettings
 from adprep.model import CheckResult, Report, Status
 from adprep.prep import fix as fx
@@ -49,6 +49,7 @@ from adprep.report_json import read_report
 from adprep.requirements import DELEGATION_GROUP
 from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
+from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.network import LocalNetwork
 from adprep.validate import parse_address, parse_subnets
 

@@ -322,8 +322,8 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
     """The GPOs that reach the target OU (else the computers container), scanned for settings that break
     WorkSpaces (as the account)."""
     from adprep.jobs.directory_checks import target_container_dn
-    from adprep.jobs.directory_session import DirectorySettings
     from adprep.jobs.gpo import scan_gpos_with
+    from adprep.transport.ldap_settings import DirectorySettings
 
     if settings.username is None or settings.password is None:
         return []  # without an account, gpo.scan is one of the checks reported as skipped
@@ -341,7 +341,8 @@ def _site_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
     """``sites.subnet.<cidr>``: is each AD Connector subnet in an AD site (read as the account)?"""
     from adprep.collect.sites import collect_subnets, configuration_nc
     from adprep.errors import TransportError, reason_of
-    from adprep.jobs.directory_session import DirectorySettings, open_session
+    from adprep.jobs.directory_session import open_session
+    from adprep.transport.ldap_settings import DirectorySettings
 
     networks = settings.adc_subnets
     if not networks or settings.username is None or settings.password is None:
