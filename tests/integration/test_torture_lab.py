@@ -95,7 +95,8 @@ def test_each_command_killed_at_a_random_point(dc6: t.Dc, rng: random.Random, tm
 
     def half_made_gpo() -> t.Outcome:
         with t.admin_session(dc6) as admin:
-            return t.kill_once(t.GpoJob(dc6, admin, tmp_path), kill_at=1)
+            # (the version bumps are checked after the other GPO fault)
+            return t.kill_once(t.GpoJob(dc6, admin, tmp_path, check_bumps=False), kill_at=1)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = [pool.submit(delay_kill, job) for job in draws] + [pool.submit(half_made_gpo)]
