@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -99,6 +98,8 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 def _print_traceback() -> None:
     """The traceback of the exception being handled, on stderr, without any secret adprep holds."""
+    import traceback  # only for --debug: not worth its start-up time otherwise
+
     from adprep.secrets import scrub
 
     sys.stderr.write(scrub(traceback.format_exc()))
