@@ -315,17 +315,9 @@ def set_values(entries: Iterable[PolEntry], updates: Iterable[PolEntry]) -> tupl
     Applying the same updates twice gives the same tuple, hence the same bytes.
     """
     result: list[PolEntry | None] = list(entries)
-    for update in updates:
+    for update in _last_word(updates):
         slot = _slot(update)
-        value = update.value.casefold()
-        if value.startswith(DELETE_PREFIX):
-            # Deleting X: an entry setting X in the same file would contradict the instruction.
-            stale = (update.key.casefold(), value.removeprefix(DELETE_PREFIX))
-        elif value != DELETE_VALUES:
-            # Setting X: a stale "**del.X" would undo it when the client processes the file.
-            stale = (update.key.casefold(), DELETE_PREFIX + value)
-        else:
-            stale = None
+        stale = _contradicted(update)
         if stale is not None:
             result = [None if e is not None and _slot(e) == stale else e for e in result]
         placed = False
@@ -336,6 +328,29 @@ def set_values(entries: Iterable[PolEntry], updates: Iterable[PolEntry]) -> tupl
         if not placed:
             result.append(update)
     return tuple(e for e in result if e is not None)
+
+
+def _contradicted(update: PolEntry) -> tuple[str, str] | None:
+    """The slot an entry must not hold once ``update`` is set: its ``**del.`` twin, or the reverse."""
+    value = update.value.casefold()
+    if value.startswith(DELETE_PREFIX):
+        # Deleting X: an entry setting X in the same file would contradict the instruction.
+        return update.key.casefold(), value.removeprefix(DELETE_PREFIX)
+    if value != DELETE_VALUES:
+        # Setting X: a stale "**del.X" would undo it when the client processes the file.
+        return update.key.casefold(), DELETE_PREFIX + value
+    return None
+
+
+def _last_word(updates: Iterable[PolEntry]) -> list[PolEntry]:
+    """``updates`` without those a later update overrides (same slot) or contradicts (set X, then
+    delete X): applying what is left twice then gives the same entries in the same order."""
+    kept: list[PolEntry] = []
+    for update in updates:
+        gone = {_slot(update), _contradicted(update)}
+        kept = [u for u in kept if _slot(u) not in gone]
+        kept.append(update)
+    return kept
 
 
 def find(entries: Iterable[PolEntry], key: str, value: str) -> PolEntry | None:

@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from adprep.errors import InputError, WireFormatError
@@ -292,6 +292,9 @@ def test_typed_entries_decode_to_what_was_given(entry: PolEntry) -> None:
     assert parsed.decoded == entry.decoded
 
 
+@example(
+    existing=[], updates=[PolEntry.dword("", "", 0), PolEntry.delete("", ""), PolEntry.dword("", "[", 0)]
+)
 @given(st.lists(typed_entries, max_size=6), st.lists(typed_entries, max_size=4))
 def test_setting_the_same_values_twice_gives_identical_bytes(
     existing: list[PolEntry], updates: list[PolEntry]
