@@ -13,8 +13,8 @@ Jobs (each on fresh names, its OU deleted afterwards):
 - ``fix`` (``--fix``): ``fix`` after a preflight that finds a service account outside its
   delegation group and a missing subnet.
 
-Kill points: a delay drawn from [0, T], T the job's measured full-run time (seeded: ``--seed``
-replays a run), and, for ``users``, kills driven by progress (after N users exist in the
+Kill points: a delay drawn from [0, T], T the job's measured full-run time (measured again whenever
+a job ends before its kill; seeded: ``--seed`` replays the draws), and, for ``users``, kills driven by progress (after N users exist in the
 directory). After each kill the job runs again and must exit 0; then, checked on the DC: one user
 per row and one GPO per display name, no duplicate ACE, every created user's password in the
 passwords file and working (an LDAP bind as the user), GPO versions coherent (``versionNumber`` =
@@ -727,6 +727,8 @@ class Outcome:
     recovered: bool
     problems: list[str]
     rerun_seconds: float
+    ran_for: float | None = None
+    """When the job ended before the kill: how long it took."""
 
 
 def finish_and_check(job: Job) -> tuple[list[str], float]:
@@ -788,7 +790,8 @@ def kill_once(
             problems.insert(
                 0, f"a step exited {early[0].rc} before the kill: {early[0].stderr.strip()[-300:]}"
             )
-        return Outcome(job.name, how, kill.phase, progress, not problems, problems, took)
+        ran_for = kill.at if kill.phase == "finished" else None
+        return Outcome(job.name, how, kill.phase, progress, not problems, problems, took, ran_for)
     finally:
         job.cleanup()
 
@@ -922,9 +925,9 @@ def run_faults(
             faults: list[tuple[str, Callable[[LdapSession], Outcome]]] = []
             for k in range(args.kills):
                 n = names[k % len(names)]
-                delay = rng.uniform(0, full[n])
-                faults.append((n, lambda a, n=n, d=delay: kill_once(make_job(n, dc, a, tmp, args.rows), delay=d,
-                                                                      total=full[n])))  # fmt: skip
+                # The delay is drawn when the fault runs, from the latest T (see below).
+                faults.append((n, lambda a, n=n: kill_once(make_job(n, dc, a, tmp, args.rows),
+                                                             delay=rng.uniform(0, full[n]), total=full[n])))  # fmt: skip
             if "gpo" in names:  # right after the groupPolicyContainer exists: the half-made GPO
                 faults.append(("gpo", lambda a: kill_once(GpoJob(dc, a, tmp), kill_at=1)))
             if "users" in names:
@@ -956,6 +959,9 @@ def run_faults(
                         wait_ldap(dc)
                 outcomes.append(o)
                 print_outcome(i, o)
+                if o.ran_for is not None and o.how.startswith("delay"):
+                    # The job ended before its kill: T (measured under another load) was too long.
+                    full[n] = o.ran_for
     finally:
         if not args.keep_dc:
             with contextlib.suppress(LabFailed):
