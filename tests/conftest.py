@@ -13,11 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 LAB_DIR = Path(os.environ.get("ADPREP_LAB_DIR", REPO / ".lab"))
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests judge what code does, not how fast a loaded 2-core machine runs it: no per-example
+# deadline. Under CI the examples are derived from each test (derandomize), so a run is repeatable;
+# on a developer's machine they stay random, which is where new counterexamples come from.
+settings.register_profile("adprep", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("adprep-ci", parent=settings.get_profile("adprep"), derandomize=True)
+settings.load_profile("adprep-ci" if ON_CI else "adprep")
 
 
 def missing_peer(reason: str) -> None:
