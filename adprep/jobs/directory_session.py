@@ -51,7 +51,7 @@ def directory_settings(
             "No domain given", hint="Pass --domain with the AD domain's DNS name, e.g. corp.example.com."
         )
     if dc and not _is_address(dc):
-        _check_host_name(dc)
+        check_dc_host_name(dc)
     servers = tuple(
         dict.fromkeys(
             parse_address(t, what="DNS server address") for ip in dns_ips for t in ip.split(",") if t.strip()
@@ -113,8 +113,9 @@ def _is_address(text: str) -> bool:
     return is_address(text)
 
 
-def _check_host_name(text: str) -> None:
-    """A DC host name: DNS labels (a single label is taken inside the domain)."""
+def check_dc_host_name(text: str) -> None:
+    """Refuse (exit 2) a ``--dc`` that is not an IP address and not a host name of DNS labels (a single
+    label is taken inside the domain)."""
     name = text.strip().rstrip(".")
     try:
         validate_domain_fqdn(name if "." in name else f"{name}.invalid")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adprep.ad.delegation import preset as delegation_preset
-from adprep.ad.names import validate_domain_fqdn
 from adprep.ad.sites import DEFAULT_SITE, Network
 from adprep.checks.directory import check_preauth_users
 from adprep.checks.sites import check_subnet_sites
@@ -28,7 +27,7 @@ from adprep.collect.sites import collect_site_names, collect_subnets, configurat
 from adprep.errors import InputError, TransportError, reason_of
 from adprep.facts.directory import LdapMode, Observed
 from adprep.jobs.delegate import delegate_settings, plan_delegate
-from adprep.jobs.directory_session import open_session
+from adprep.jobs.directory_session import check_dc_host_name, open_session
 from adprep.jobs.preflight import PreflightSettings
 from adprep.model import CheckResult, Report, Status
 from adprep.prep import fix as fx
@@ -110,14 +109,7 @@ def _check_dc(text: str) -> None:
     if is_address(text):
         parse_address(text, what="domain controller")
         return
-    name = text.strip().rstrip(".")
-    try:
-        validate_domain_fqdn(name if "." in name else f"{name}.invalid")
-    except InputError:
-        raise InputError(
-            f"The domain controller {text!r} is neither an IP address nor a host name",
-            hint="Give the DC's host name (dc1.corp.example.com) or its IP address.",
-        ) from None
+    check_dc_host_name(text)
 
 
 def _check_sg(value: str, option: str) -> str:

@@ -44,7 +44,7 @@ from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.report import build_report, could_not_run, make_vantage, now, run_area, run_area_async
 from adprep.secret import Secret
-from adprep.transport.tcp import probe_tcp
+from adprep.transport.tcp import first_open
 from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout, parse_address, parse_subnets
 from adprep.vantage import VantageSpec
@@ -245,20 +245,9 @@ def _dcs_result(dcs: Sequence[_Dc], settings: PreflightSettings) -> CheckResult:
 
 
 async def _first_ldap_dc(dcs: Sequence[_Dc], port: int, timeout: float) -> _Dc | None:
-    """The first DC, in discovery order (SRV records, then --dc), whose LDAP port completes a handshake.
-
-    All handshakes start at once, so a filtered DC ahead in the list costs one timeout at most; the
-    order (not the fastest answer) decides, so the same inputs always pick the same DC.
-    """
-    tasks = [asyncio.create_task(probe_tcp(d.address, port, timeout)) for d in dcs]
-    try:
-        for dc, task in zip(dcs, tasks, strict=True):
-            if (await task).outcome == "open":
-                return dc
-    finally:
-        for task in tasks:
-            task.cancel()
-    return None
+    """The first DC, in discovery order (SRV records, then --dc), whose LDAP port completes a handshake
+    (all tried at once: a filtered DC ahead in the list costs one timeout at most)."""
+    return await first_open(dcs, lambda d: d.address, port, timeout)
 
 
 def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[CheckResult]:

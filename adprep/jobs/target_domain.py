@@ -45,7 +45,7 @@ from adprep.model import CheckResult, FactValue, Status
 from adprep.report import run_area_async
 from adprep.transport.ldap import LdapTarget, connect
 from adprep.transport.ldap_settings import DirectorySettings
-from adprep.transport.tcp import probe_tcp
+from adprep.transport.tcp import first_open
 
 if TYPE_CHECKING:
     from adprep.jobs.preflight import PreflightSettings
@@ -198,15 +198,7 @@ async def collect_target_network(
 
 async def _first_answering(dcs: Sequence[_TargetDc], port: int, timeout: float) -> _TargetDc | None:
     """The first DC in DNS order whose LDAP port completes a handshake (all tried at once)."""
-    tasks = [asyncio.create_task(probe_tcp(d.address, port, timeout)) for d in dcs]
-    try:
-        for dc, task in zip(dcs, tasks, strict=True):
-            if (await task).outcome == "open":
-                return dc
-    finally:
-        for task in tasks:
-            task.cancel()
-    return None
+    return await first_open(dcs, lambda d: d.address, port, timeout)
 
 
 def target_directory_results(

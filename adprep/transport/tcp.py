@@ -6,10 +6,13 @@ import asyncio
 import errno
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from adprep.facts.ports import TcpExchange, TcpExchangeOutcome, TcpProbe
 from adprep.wire.relay import Framing
+
+T = TypeVar("T")
 
 
 async def probe_tcp(address: str, port: int, timeout: float, *, bind: str | None = None) -> TcpProbe:
@@ -121,3 +124,22 @@ async def read_framed(reader: asyncio.StreamReader, framing: Framing) -> bytes:
     if size > MAX_FRAMED_REPLY:
         raise ValueError("reply longer than adprep accepts")
     return head + await reader.readexactly(size)
+
+
+async def first_open(
+    candidates: Sequence[T], address: Callable[[T], str], port: int, timeout: float
+) -> T | None:
+    """The first candidate, in the order given, whose ``port`` completes a TCP handshake.
+
+    All handshakes start at once, so a filtered candidate ahead in the list costs one timeout at most;
+    the order (not the fastest answer) decides, so the same inputs always pick the same candidate.
+    """
+    tasks = [asyncio.create_task(probe_tcp(address(c), port, timeout)) for c in candidates]
+    try:
+        for candidate, task in zip(candidates, tasks, strict=True):
+            if (await task).outcome == "open":
+                return candidate
+    finally:
+        for task in tasks:
+            task.cancel()
+    return None
