@@ -26,12 +26,16 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adprep.ad.dn import dn_equal, is_descendant, ou_path_to_dn, parse_dn
 from adprep.ad.names import check_password, validate_sam_account_name
 from adprep.errors import InputError
 from adprep.requirements import PASSWORD_MAX
 from adprep.secret import Secret
+
+if TYPE_CHECKING:
+    from _csv import Reader as _CsvReader
 
 COLUMNS = ("sAMAccountName", "givenName", "sn", "mail", "ou", "groups", "password")
 _BY_KEY = {c.casefold(): c for c in COLUMNS}
@@ -169,6 +173,22 @@ def _header(path: Path, first_line: str) -> tuple[str, list[str]]:
     return delimiter, columns
 
 
+def _data_rows(reader: _CsvReader) -> Iterator[tuple[int, list[str]] | RowProblem]:
+    """The rows after the header line, blank ones skipped, each with its 1-based line number; a row
+    that is not valid CSV ends them as a :class:`RowProblem`."""
+    while True:
+        start = reader.line_num + 2  # +1 for the header line read before, +1 for 1-based
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield RowProblem(start, f"the row is not valid CSV ({e})")
+            return
+        if values and any(v.strip() for v in values):
+            yield start, values
+
+
 def read_users_csv(path: Path, *, base_dn: str, default_dn: str) -> Iterator[CsvUser | RowProblem]:
     """Stream the rows of ``path``: each is a :class:`CsvUser` or a :class:`RowProblem`.
 
@@ -183,19 +203,11 @@ def read_users_csv(path: Path, *, base_dn: str, default_dn: str) -> Iterator[Csv
                     f"{path} is empty", hint=f"The first line must name the columns: {', '.join(COLUMNS)}."
                 )
             delimiter, columns = _header(path, first)
-            reader = csv.reader(f, delimiter=delimiter, strict=True)
-            while True:
-                start = reader.line_num + 2  # +1 for the header line read above, +1 for 1-based
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as e:
-                    yield RowProblem(start, f"the row is not valid CSV ({e})")
-                    return
-                if not values or all(not v.strip() for v in values):
-                    continue
-                yield _row(start, columns, values, base_dn=base_dn, default_dn=default_dn)
+            for row in _data_rows(csv.reader(f, delimiter=delimiter, strict=True)):
+                if isinstance(row, RowProblem):
+                    yield row
+                else:
+                    yield _row(row[0], columns, row[1], base_dn=base_dn, default_dn=default_dn)
         except UnicodeDecodeError as e:
             raise InputError(
                 f"{path} is not UTF-8 text (byte {e.start} of a block cannot be decoded)",
@@ -319,18 +331,11 @@ def read_user_names(path: Path) -> Iterator[tuple[int, str] | RowProblem]:
                     hint="The first line must name the columns, one of them sAMAccountName.",
                 )
             column = header.index("samaccountname")
-            reader = csv.reader(f, delimiter=delimiter, strict=True)
-            while True:
-                start = reader.line_num + 2
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as e:
-                    yield RowProblem(start, f"the row is not valid CSV ({e})")
-                    return
-                if not values or all(not v.strip() for v in values):
+            for row in _data_rows(csv.reader(f, delimiter=delimiter, strict=True)):
+                if isinstance(row, RowProblem):
+                    yield row
                     continue
+                start, values = row
                 name = values[column].strip() if column < len(values) else ""
                 if not name:
                     yield RowProblem(start, "the sAMAccountName cell is empty")

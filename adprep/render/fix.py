@@ -12,20 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from adprep import __version__
-from adprep.model import CheckResult, Status
+from adprep.model import CheckResult
 from adprep.prep.fix import FixResult
 from adprep.render.commands import render_command
 from adprep.render.plan import plan_to_dict, render_plan_table
+from adprep.render.table import STATUS_STYLE
 
 FIX_SCHEMA_VERSION = "1.0"
-
-_STYLE = {
-    Status.PASS: "green",
-    Status.WARN: "yellow",
-    Status.FAIL: "bold red",
-    Status.ERROR: "magenta",
-    Status.SKIP: "dim",
-}
 
 
 def _check(result: CheckResult | None) -> dict[str, Any] | None:
@@ -99,7 +92,7 @@ def render_fix_json(result: FixResult, *, exit_status: int | None = None) -> str
 def _status_text(result: CheckResult | None, *, missing: str) -> Text:
     if result is None:
         return Text(missing, style="dim")
-    return Text(result.status.value.upper(), style=_STYLE[result.status])
+    return Text(result.status.value.upper(), style=STATUS_STYLE[result.status])
 
 
 def render_fix_table(result: FixResult, *, color: bool = False, width: int = 120) -> str:
@@ -166,7 +159,7 @@ def render_fix_table(result: FixResult, *, color: bool = False, width: int = 120
         console.print(f"Not fixed by adprep ({len(fix.leftovers)}):")
         for x in fix.leftovers:
             console.print(
-                Text(f"{x.status.value.upper()} {x.check_id}", style=_STYLE[x.status]), soft_wrap=True
+                Text(f"{x.status.value.upper()} {x.check_id}", style=STATUS_STYLE[x.status]), soft_wrap=True
             )
             console.print(f"  {x.title}", soft_wrap=True)
             console.print(f"  {x.reason}", soft_wrap=True)

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from adprep.model import Report, Status, Vantage
 
-_STYLE = {
+STATUS_STYLE = {
     Status.PASS: "green",
     Status.WARN: "yellow",
     Status.FAIL: "bold red",
@@ -30,12 +30,12 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     table.add_column("check", overflow="fold")
     table.add_column("result", overflow="fold")
     for r in report.results:
-        table.add_row(Text(r.status.value.upper(), style=_STYLE[r.status]), r.id, r.title)
+        table.add_row(Text(r.status.value.upper(), style=STATUS_STYLE[r.status]), r.id, r.title)
     console.print(table)
     problems = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR, Status.WARN)]
     problems.sort(key=lambda r: -r.status.rank)
     for r in problems:
-        console.print(Text(f"{r.status.value.upper()} {r.id}", style=_STYLE[r.status]))
+        console.print(Text(f"{r.status.value.upper()} {r.id}", style=STATUS_STYLE[r.status]))
         if r.adc_error:
             console.print(f"  AD Connector would report: {r.adc_error}", soft_wrap=True)
         if r.remedy:

@@ -103,12 +103,15 @@ def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout
     def elapsed() -> float:
         return round((time.perf_counter() - started) * 1000, 2)
 
+    def failed(problem: str, reason: ErrorReason) -> KerberosLogin:
+        """No TGT, for a reason other than the KDC's own error."""
+        return KerberosLogin(kdc, principal, False, elapsed(), problem=problem, problem_reason=reason)
+
     try:
         with socket.create_connection((kdc, 88), timeout=timeout):
             pass
     except OSError as e:
-        return KerberosLogin(kdc, principal, False, elapsed(), problem=f"TCP 88 on {kdc} did not accept: {e}",
-                             problem_reason=reason_of(e))  # fmt: skip
+        return failed(f"TCP 88 on {kdc} did not accept: {e}", reason_of(e))
 
     outcome: list[KerberosLogin] = []
 
@@ -137,51 +140,20 @@ def kerberos_login(kdc: str, realm: str, user: str, password: Secret, *, timeout
                 )
             )
         except KdcReplyError as e:
-            outcome.append(KerberosLogin(kdc, principal, False, elapsed(), problem=_malformed(str(e)),
-                                         problem_reason=ErrorReason.MALFORMED))  # fmt: skip
+            outcome.append(failed(_malformed(str(e)), ErrorReason.MALFORMED))
         except (PyAsn1Error, ValueError, IndexError, KeyError, TypeError, struct.error) as e:
             # impacket's decoding of a reply that is not an AS-REP: pyasn1's errors, or plain ones.
-            outcome.append(
-                KerberosLogin(
-                    kdc,
-                    principal,
-                    False,
-                    elapsed(),
-                    problem=_malformed(f"{type(e).__name__}: {e}"),
-                    problem_reason=ErrorReason.MALFORMED,
-                )
-            )
+            outcome.append(failed(_malformed(f"{type(e).__name__}: {e}"), ErrorReason.MALFORMED))
         except OSError as e:
-            outcome.append(
-                KerberosLogin(
-                    kdc,
-                    principal,
-                    False,
-                    elapsed(),
-                    problem=f"TCP 88 on {kdc} failed: {e}",
-                    problem_reason=reason_of(e),
-                )
-            )
+            outcome.append(failed(f"TCP 88 on {kdc} failed: {e}", reason_of(e)))
         except Exception as e:  # impacket raises bare Exceptions too (e.g. for an etype it lacks)
-            outcome.append(
-                KerberosLogin(
-                    kdc,
-                    principal,
-                    False,
-                    elapsed(),
-                    problem=f"{type(e).__name__}: {e}",
-                    problem_reason=ErrorReason.NOT_SUPPORTED,
-                )
-            )
+            outcome.append(failed(f"{type(e).__name__}: {e}", ErrorReason.NOT_SUPPORTED))
 
     worker = threading.Thread(target=exchange, name="adprep-kerberos", daemon=True)
     worker.start()
     worker.join(timeout + 0.25)  # the worker's own deadline is the same: let its sentence win
     if not outcome:
-        return KerberosLogin(
-            kdc, principal, False, elapsed(), problem=f"no answer from the KDC within {timeout:g} s",
-            problem_reason=ErrorReason.TIMEOUT,
-        )  # fmt: skip
+        return failed(f"no answer from the KDC within {timeout:g} s", ErrorReason.TIMEOUT)
     return outcome[0]
 
 

@@ -24,6 +24,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO, LabDc, LabNet, _dc, missing_peer
+from tests.loopback import unused_port
 
 pytestmark = pytest.mark.lab
 
@@ -178,12 +179,6 @@ def test_openmetrics_of_a_real_run_passes_promtool(redacted: dict[str, str]) -> 
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _scrape(url: str, proc: subprocess.Popen[bytes]) -> str:
     """GET ``url`` once the server ``proc`` listens (a few seconds at most)."""
     deadline = time.monotonic() + 15
@@ -224,7 +219,7 @@ def test_openmetrics_is_read_by_node_exporter_and_the_pushgateway(
     textfiles = tmp_path / "textfile"
     textfiles.mkdir()
     (textfiles / "adprep.prom").write_text(text)
-    e_port, g_port = _free_port(), _free_port()
+    e_port, g_port = unused_port(), unused_port()
     node = _server([exporter, f"--web.listen-address=127.0.0.1:{e_port}", "--collector.disable-defaults",
                     "--collector.textfile", f"--collector.textfile.directory={textfiles}"])  # fmt: skip
     push = _server([gateway, f"--web.listen-address=127.0.0.1:{g_port}"])

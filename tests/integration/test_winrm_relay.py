@@ -13,7 +13,6 @@ import base64
 import contextlib
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from adprep.transport.relay import winrm
 from adprep.transport.relay.session import RelayNetwork
 from adprep.transport.relay.winrm import WinrmChannel, WinrmEndpoint
 from adprep.wire import relay as wire
+from tests.loopback import tcp_listener, udp_echo, unused_port
 from tests.wsman_double import Mode, TlsFiles, WsmanDouble, make_tls
 
 RELAY = Path(winrm.__file__).parent
@@ -119,42 +119,6 @@ def assert_no_password(*things: object) -> None:
                 todo += [item.__cause__, item.__context__, *item.args, getattr(item, "hint", None)]
 
 
-@contextlib.contextmanager
-def udp_echo() -> Iterator[int]:
-    """A UDP server on 127.0.0.1 that sends every datagram back."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                data, peer = sock.recvfrom(65535)
-                sock.sendto(data, peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
-
-
-@contextlib.contextmanager
-def tcp_listener() -> Iterator[int]:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        yield server.getsockname()[1]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def results(line: bytes) -> tuple[int, list[dict[str, Any]]]:
     """A result line's batch id and its results in the order of the ops."""
     batch_id, pairs = wire.parse_results(line)
@@ -199,7 +163,7 @@ def test_a_batch_runs_tcp_udp_and_route_ops_on_loopback(double: DoubleFactory, t
             41,
             [
                 wire.tcp_op("127.0.0.1", open_port, 2.0),
-                wire.tcp_op("127.0.0.1", closed_port(), 2.0),
+                wire.tcp_op("127.0.0.1", unused_port(), 2.0),
                 wire.udp_op("127.0.0.1", echo_port, [datagram], timeout=2.0, interval=1.0),
                 wire.route_op("127.0.0.1"),
             ],
@@ -308,7 +272,7 @@ def test_probes_through_the_session_mean_what_local_ones_do(double: DoubleFactor
     d = double()
     channel = WinrmChannel(endpoint(d.port, ca=tls))
     with tcp_listener() as open_port, udp_echo() as echo_port:
-        shut = closed_port()
+        shut = unused_port()
 
         # When collectors probe through it, all in the same turn of the event loop
         async def run() -> tuple[Any, ...]:
@@ -406,7 +370,7 @@ def test_output_that_is_not_the_relay_is_a_protocol_error(double: DoubleFactory,
 
 def test_a_closed_port_is_unreachable() -> None:
     # Given nothing listening on the port, when the channel opens
-    error = open_fails(WinrmChannel(endpoint(closed_port())))
+    error = open_fails(WinrmChannel(endpoint(unused_port())))
     # Then the error is "unreachable" and says how to get WinRM listening
     assert error.reason == "unreachable"
     assert "refused the connection" in error.message and "5986" in str(error)

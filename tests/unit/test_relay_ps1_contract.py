@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from adprep.transport.relay.channel import RelayChannel
 from adprep.transport.relay.session import RelayNetwork
 from adprep.wire import relay as wire
 from adprep.wire.relay import Hello
+from tests.loopback import udp_echo
 
 SCRIPT = winrm.AGENT.read_text(encoding="utf-8")
 
@@ -270,37 +269,12 @@ def test_the_bootstrap_fits_the_windows_command_line() -> None:
 # -- for real, where pwsh exists ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _udp_echo() -> Iterator[int]:
-    import threading
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                data, peer = sock.recvfrom(65535)
-                sock.sendto(data, peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
-
-
 @pytest.mark.parametrize("how", ["file", "bootstrap"])
 def _pwsh_runs_the_relay(how: str) -> None:
     pwsh = shutil.which("pwsh")
     if pwsh is None:
         pytest.skip("pwsh is not installed: agent.ps1 is checked statically only")
-    with socket.create_server(("127.0.0.1", 0)) as listener, _udp_echo() as echo:
+    with socket.create_server(("127.0.0.1", 0)) as listener, udp_echo() as echo:
         closed = socket.socket()
         closed.bind(("127.0.0.1", 0))
         closed_port = closed.getsockname()[1]

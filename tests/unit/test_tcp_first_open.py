@@ -6,12 +6,7 @@ import asyncio
 import socket
 
 from adprep.transport.tcp import first_open
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.loopback import unused_port
 
 
 def test_the_first_candidate_in_order_whose_port_is_open_wins() -> None:
@@ -29,6 +24,6 @@ def test_the_first_candidate_in_order_whose_port_is_open_wins() -> None:
 
 
 def test_none_open_is_none() -> None:
-    port = _closed_port()
+    port = unused_port()
     assert asyncio.run(first_open(["127.0.0.1"], str, port, 0.5)) is None
     assert asyncio.run(first_open([], str, port, 0.5)) is None

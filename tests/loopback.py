@@ -1,0 +1,46 @@
+"""Loopback peers shared by tests: a UDP echo server, a TCP listener and a port nothing listens on."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def udp_echo() -> Iterator[int]:
+    """A UDP server on 127.0.0.1 that sends every datagram back; yields its port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                data, peer = sock.recvfrom(65535)
+                sock.sendto(data, peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+@contextlib.contextmanager
+def tcp_listener() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 that completes handshakes (the kernel's backlog); yields its port."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago: a connect to it is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
