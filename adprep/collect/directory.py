@@ -53,14 +53,6 @@ def parse_generalized_time(text: str) -> datetime:
     return when
 
 
-def _int(entry: Entry, name: str) -> int | None:
-    value = entry.first(name)
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _str(entry: Entry, name: str) -> str | None:
     value = entry.first(name)
     return str(value) if value is not None else None
@@ -74,9 +66,9 @@ def root_dse_facts(entry: Entry, *, local_time: datetime, round_trip_s: float) -
     except ValueError:
         current = None
     return RootDse(
-        forest_level=_int(entry, "forestFunctionality"),
-        domain_level=_int(entry, "domainFunctionality"),
-        dc_level=_int(entry, "domainControllerFunctionality"),
+        forest_level=entry.integer("forestFunctionality"),
+        domain_level=entry.integer("domainFunctionality"),
+        dc_level=entry.integer("domainControllerFunctionality"),
         current_time=current,
         local_time=local_time,
         round_trip_s=round_trip_s,
@@ -173,7 +165,7 @@ def collect_directory(
         flags = Observed.attempt(
             f"searchFlags of {common_name} could not be read",
             lambda: (
-                _int(_required(session.get(common_name, ("searchFlags",)), common_name), "searchFlags") or 0
+                _required(session.get(common_name, ("searchFlags",)), common_name).integer("searchFlags") or 0
             ),
         )
         preauth = Observed.attempt(

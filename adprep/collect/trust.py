@@ -28,14 +28,6 @@ FLAG_CR_NTDS_DOMAIN = 0x2
 _TRUST_ATTRIBUTES = ("trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes")
 
 
-def _int(entry: Entry, name: str) -> int:
-    value = entry.first(name)
-    try:
-        return int(value) if value is not None else 0
-    except (TypeError, ValueError):
-        return 0
-
-
 def _text(entry: Entry, name: str) -> str | None:
     value = entry.first(name)
     return str(value) if value not in (None, "") else None
@@ -47,9 +39,9 @@ def trusted_domain(entry: Entry) -> TrustedDomain:
         dn=entry.dn,
         partner=_text(entry, "trustPartner") or "",
         flat_name=_text(entry, "flatName"),
-        direction=_int(entry, "trustDirection"),
-        type=_int(entry, "trustType"),
-        attributes=_int(entry, "trustAttributes"),
+        direction=entry.integer("trustDirection") or 0,
+        type=entry.integer("trustType") or 0,
+        attributes=entry.integer("trustAttributes") or 0,
     )
 
 

@@ -56,14 +56,6 @@ class UsersScope:
     csv_path: Path | None = None
 
 
-def _int(entry: Entry, name: str) -> int:
-    value = entry.first(name)
-    try:
-        return int(str(value)) if value is not None else 0
-    except ValueError:
-        return 0
-
-
 def user_facts(entry: Entry) -> UserFacts:
     """A user entry's raw values, as the checks read them."""
     computed = entry.first("msDS-User-Account-Control-Computed")
@@ -72,11 +64,13 @@ def user_facts(entry: Entry) -> UserFacts:
         dn=entry.dn,
         sam=str(entry.first("sAMAccountName") or ""),
         mail=str(mail) if mail is not None else None,
-        user_account_control=_int(entry, "userAccountControl"),
-        pwd_last_set=_int(entry, "pwdLastSet"),
-        lockout_time=_int(entry, "lockoutTime"),
-        account_expires=_int(entry, "accountExpires"),
-        computed_uac=_int(entry, "msDS-User-Account-Control-Computed") if computed is not None else None,
+        user_account_control=entry.integer("userAccountControl") or 0,
+        pwd_last_set=entry.integer("pwdLastSet") or 0,
+        lockout_time=entry.integer("lockoutTime") or 0,
+        account_expires=entry.integer("accountExpires") or 0,
+        computed_uac=(entry.integer("msDS-User-Account-Control-Computed") or 0)
+        if computed is not None
+        else None,
     )
 
 

@@ -77,6 +77,14 @@ class Entry:
         """The attribute's values (an empty list when absent)."""
         return list(self.attributes.get(name) or [])
 
+    def integer(self, name: str) -> int | None:
+        """The attribute's first value as an integer; None when absent or not a number."""
+        value = self.first(name)
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
 
 def _explain(code: int | None, message: str | None) -> tuple[str, str | None]:
     """The sentence and hint for an LDAP result code and AD's diagnostic message."""
