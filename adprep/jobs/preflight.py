@@ -44,6 +44,7 @@ from adprep.jobs.vantages import VantageRun, vantage_run
 from adprep.model import CheckResult, FactValue, Report, Status
 from adprep.report import build_report, could_not_run, make_vantage, now, run_area, run_area_async
 from adprep.secret import Secret
+from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.tcp import first_open
 from adprep.transport.vantages import RelayOptions
 from adprep.validate import check_concurrency, check_timeout, parse_address, parse_subnets
@@ -84,6 +85,20 @@ class PreflightSettings:
     def adc_subnets(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``subnets`` and the vantages' ``?subnet=``, each once."""
         return tuple(dict.fromkeys([*self.subnets, *(v.subnet for v in self.vantages if v.subnet)]))
+
+    @property
+    def directory_timeout(self) -> float:
+        """Seconds for the directory reads (LDAP binds over TLS, SMB): ``timeout``, but at least 5."""
+        return max(self.timeout, 5.0)
+
+    def account_directory(self, dc: str, dc_name: str | None) -> DirectorySettings | None:
+        """The service account's bind to ``dc`` (``dc_name`` for TLS); None when no account was given."""
+        if self.username is None or self.password is None:
+            return None
+        return DirectorySettings(
+            dc=dc, domain=self.domain, user=self.username, password=self.password, dc_name=dc_name,
+            mode=self.ldap_mode, ca_file=self.ca_file, verify=self.verify, timeout=self.directory_timeout,
+        )  # fmt: skip
 
 
 def validate_dns_ip(text: str) -> str:
@@ -263,7 +278,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
     if settings.username is None or settings.password is None:
         from adprep.jobs.directory_checks import run_anonymous_directory_checks
 
-        anonymous = run_anonymous_directory_checks(dc_address=dc.address, timeout=max(settings.timeout, 5.0))
+        anonymous = run_anonymous_directory_checks(dc_address=dc.address, timeout=settings.directory_timeout)
         return [*anonymous, *check_without_account(dc.address)]
     from adprep.jobs.directory_checks import run_directory_checks
 
@@ -279,7 +294,7 @@ def _directory_results(settings: PreflightSettings, dc: _Dc | None) -> list[Chec
         # With a target domain, computers go there: the OU is judged on its DC (jobs.target_domain).
         target_ou=None if computers_in_target(settings) else settings.target_ou,
         join_probe=settings.join_probe,
-        timeout=max(settings.timeout, 5.0),
+        timeout=settings.directory_timeout,
     )
     results = foreign_ou_skips(settings, results)
     # The GPOs reaching the WorkSpaces' computers (the target OU, else the computers container), read
@@ -312,17 +327,12 @@ def _gpo_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
     WorkSpaces (as the account)."""
     from adprep.jobs.directory_checks import target_container_dn
     from adprep.jobs.gpo import scan_gpos_with
-    from adprep.transport.ldap_settings import DirectorySettings
 
-    if settings.username is None or settings.password is None:
+    ds = settings.account_directory(dc.address, dc.host)
+    if ds is None:
         return []  # without an account, gpo.scan is one of the checks reported as skipped
     if computers_in_target(settings):
         return [foreign_ou_gpo_skip(settings, dc.address)]
-    ds = DirectorySettings(
-        dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
-        dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
-        timeout=max(settings.timeout, 5.0),
-    )  # fmt: skip
     return scan_gpos_with(ds, target_container_dn(settings.target_ou, ds.base_dn))
 
 
@@ -331,16 +341,11 @@ def _site_results(settings: PreflightSettings, dc: _Dc) -> list[CheckResult]:
     from adprep.collect.sites import collect_subnets, configuration_nc
     from adprep.errors import TransportError, reason_of
     from adprep.jobs.directory_session import open_session
-    from adprep.transport.ldap_settings import DirectorySettings
 
     networks = settings.adc_subnets
-    if not networks or settings.username is None or settings.password is None:
+    ds = settings.account_directory(dc.address, dc.host)
+    if not networks or ds is None:
         return []
-    ds = DirectorySettings(
-        dc=dc.address, domain=settings.domain, user=settings.username, password=settings.password,
-        dc_name=dc.host, mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
-        timeout=max(settings.timeout, 5.0),
-    )  # fmt: skip
     try:
         with open_session(ds) as session:
             subnets = collect_subnets(session, configuration_nc(session, ds.base_dn))
@@ -465,7 +470,7 @@ async def _preflight_from(
                 run_area,
                 check_id("directory.time_skew.<address>", address=d.address),
                 f"Clock of {d.address}",
-                lambda d=d: [_time_skew(d, max(settings.timeout, 5.0))],  # type: ignore[misc]
+                lambda d=d: [_time_skew(d, settings.directory_timeout)],  # type: ignore[misc]
                 target=d.address,
             )
             for d in others

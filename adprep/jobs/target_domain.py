@@ -44,7 +44,6 @@ from adprep.jobs.ports import PortsSettings, check_port_facts, collect_port_fact
 from adprep.model import CheckResult, FactValue, Status
 from adprep.report import run_area_async
 from adprep.transport.ldap import LdapTarget, connect
-from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.tcp import first_open
 
 if TYPE_CHECKING:
@@ -214,7 +213,7 @@ def target_directory_results(
     with the password again."""
     target = settings.target_domain
     assert target is not None
-    timeout = max(settings.timeout, 5.0)
+    timeout = settings.directory_timeout
     if settings.username is None or settings.password is None:
         not_bound = "no service account given (--user)"
     elif account_dc is None:
@@ -225,12 +224,8 @@ def target_directory_results(
         not_bound = None
     results: list[CheckResult] = []
     trust: Observed[TrustFacts] | None = None
-    if not_bound is None and account_dc is not None and settings.username and settings.password:
-        acct = DirectorySettings(
-            dc=account_dc[0], domain=settings.domain, user=settings.username, password=settings.password,
-            dc_name=account_dc[1], mode=settings.ldap_mode, ca_file=settings.ca_file, verify=settings.verify,
-            timeout=timeout,
-        )  # fmt: skip
+    acct = settings.account_directory(*account_dc) if not_bound is None and account_dc is not None else None
+    if acct is not None:
 
         def read() -> TrustFacts:
             with connect(acct.target(), user=acct.bind_name, password=acct.password) as session:
