@@ -39,6 +39,15 @@ def parse_port_list(text: str, *, option: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ports))
 
 
+def is_address(text: str) -> bool:
+    """Whether ``text`` is an IPv4 or IPv6 address (else it is a host name)."""
+    try:
+        ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def parse_address(text: str, *, what: str = "target") -> str:
     """An IPv4 or IPv6 address (normalised)."""
     try:

@@ -24,6 +24,7 @@ from adprep.errors import TransportError
 from adprep.facts.dns import DnsAnswer, DnsProto, SrvRecord
 from adprep.transport.dns import addresses_system, query, query_system
 from adprep.transport.network import Network
+from adprep.validate import is_address
 from adprep.wire import cldap
 
 
@@ -36,15 +37,6 @@ class LocatedDc:
     """Its host name (what TLS is verified against); None when only an address was given."""
     how: str
     """One sentence: how it was found."""
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is an IPv4 or IPv6 address (else it is a host name)."""
-    try:
-        ipaddress.ip_address(text.strip())
-    except ValueError:
-        return False
-    return True
 
 
 def order_srv(records: Sequence[SrvRecord]) -> list[SrvRecord]:

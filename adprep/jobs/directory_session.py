@@ -18,7 +18,7 @@ from adprep.errors import InputError
 from adprep.secrets import read_secret
 from adprep.transport.ldap import LdapSession, connect
 from adprep.transport.ldap_settings import DirectorySettings
-from adprep.validate import parse_address
+from adprep.validate import is_address, parse_address
 
 if TYPE_CHECKING:
     from adprep.collect.dc_locator import LocatedDc
@@ -50,7 +50,7 @@ def directory_settings(
         raise InputError(
             "No domain given", hint="Pass --domain with the AD domain's DNS name, e.g. corp.example.com."
         )
-    if dc and not _is_address(dc):
+    if dc and not is_address(dc):
         check_dc_host_name(dc)
     servers = tuple(
         dict.fromkeys(
@@ -76,7 +76,7 @@ def directory_settings(
     )
     assert secret is not None
     fqdn = domain.strip().rstrip(".").lower()
-    if dc and _is_address(dc):
+    if dc and is_address(dc):
         address, host, how = parse_address(dc, what="domain controller"), None, None
     else:  # a host name to resolve, or a DC to locate: network traffic, after every input is checked
         ldap_port = 636 if mode == "ldaps" else 389
@@ -105,12 +105,6 @@ async def _find_dc(
     return await find_dc(
         LocalNetwork(), dc=dc, domain=domain, servers=servers, timeout=timeout, ldap_port=ldap_port
     )
-
-
-def _is_address(text: str) -> bool:
-    from adprep.collect.dc_locator import is_address
-
-    return is_address(text)
 
 
 def check_dc_host_name(text: str) -> None:

@@ -20,7 +20,7 @@ from adprep.ad.delegation import preset as delegation_preset
 from adprep.ad.sites import DEFAULT_SITE, Network
 from adprep.checks.directory import check_preauth_users
 from adprep.checks.sites import check_subnet_sites
-from adprep.collect.dc_locator import find_dc, is_address
+from adprep.collect.dc_locator import find_dc
 from adprep.collect.directory import read_preauth_users
 from adprep.collect.ldap_objects import find_by_sam
 from adprep.collect.sites import collect_site_names, collect_subnets, configuration_nc
@@ -50,7 +50,7 @@ from adprep.secret import Secret
 from adprep.transport.ldap import LdapSession
 from adprep.transport.ldap_settings import DirectorySettings
 from adprep.transport.network import LocalNetwork
-from adprep.validate import parse_address, parse_subnets
+from adprep.validate import is_address, parse_address, parse_subnets
 
 SERVICE_PASSWORD_ENV = "ADPREP_SERVICE_PASSWORD"
 _NO_WRITER = (

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from adprep.collect.dc_locator import is_address, order_srv
+from adprep.collect.dc_locator import order_srv
 from adprep.errors import InputError
 from adprep.facts.dns import SrvRecord
 from adprep.jobs.directory_session import directory_settings
+from adprep.validate import is_address
 
 
 def test_srv_targets_are_tried_by_priority_then_heaviest_weight() -> None:
