@@ -14,7 +14,7 @@ CLDAP (UDP 389), the endpoint mapper (TCP 135), LDAP (TCP 389 and 636), SMB (TCP
 ``random``
     ``data``, whatever hypothesis drew (TCP: then the connection is closed).
 ``drip``
-    A real reply, one byte a second (UDP: a one-byte datagram after a second).
+    A real reply, one byte a second (UDP: a one-byte datagram after :data:`UDP_DRIP_DELAY`).
 ``endless``
     TCP: random bytes as fast as the client takes them, for ever. UDP: a datagram every millisecond.
 ``flood``
@@ -41,6 +41,9 @@ WIRE = Path(__file__).resolve().parents[2] / "fixtures" / "wire"
 Kind = Literal["truncated", "oversized", "random", "drip", "endless", "flood"]
 KINDS: tuple[Kind, ...] = ("truncated", "oversized", "random", "drip", "endless")
 """The kinds every protocol gets; ``flood`` is LDAP's own (well-formed entries without end)."""
+#: How long a UDP ``drip`` waits before its one byte: three times the tests' 1 s timeout, so a
+#: loaded machine (a CI runner) cannot make the late byte arrive in time and the verdict flip.
+UDP_DRIP_DELAY = 3.0
 #: The biggest UDP payload over IPv4 (65,535 - 20 - 8).
 MAX_DATAGRAM = 65507
 
@@ -300,7 +303,7 @@ class _Datagrams(asyncio.DatagramProtocol):
                     big = big[:2] + MAX_DATAGRAM.to_bytes(2, "big") + big[4:]
                 self.transport.sendto(big, addr)
             elif kind == "drip":
-                await asyncio.sleep(1)
+                await asyncio.sleep(UDP_DRIP_DELAY)
                 self.transport.sendto(reply[:1], addr)
             else:
                 for _ in range(5000):  # a datagram a millisecond, for five seconds at most
