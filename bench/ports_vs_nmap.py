@@ -1,7 +1,7 @@
 """Benchmark: adprep's port sweep against nmap on the same targets, ports and timeouts.
 
-First, whole processes as a user waits for them (start-up included; adprep byte-compiled first, as
-an installed copy is), several runs, min and median, the ratio nmap/adprep (1.0 or more: adprep at
+First, whole processes as a user waits for them (start-up included; adprep installed from its wheel
+as a user's pip does, see :mod:`bench.installed`), several runs, min and median, the ratio nmap/adprep (1.0 or more: adprep at
 least as fast): 100 addresses (the lab DCs, dead
 loopback addresses, 10 addresses dropped inside a namespace of our own) x the 8 legacy-2016 TCP
 ports, then the refused-only sweep (90 addresses, nothing dropped), where the interpreter's own
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from adprep import requirements as req
 from adprep.jobs.ports import ports_settings, run_ports
+from bench.installed import installed_adprep
 from bench.netns import filtered_peer, filtered_peers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,19 +47,9 @@ def nmap_argv(kind: str, targets: list[str], ports: tuple[int, ...], timeout: fl
     ]  # fmt: skip
 
 
-def adprep_argv(targets: list[str], ports: tuple[int, ...], timeout: float) -> list[str]:
-    return [str(REPO / ".venv" / "bin" / "adprep"), "ports", *targets, "--tcp", ",".join(map(str, ports)),
+def adprep_argv(program: str, targets: list[str], ports: tuple[int, ...], timeout: float) -> list[str]:
+    return [program, "ports", *targets, "--tcp", ",".join(map(str, ports)),
             "--timeout", f"{timeout:g}", "--concurrency", "1024", "--no-rpc", "--format", "json"]  # fmt: skip
-
-
-def compile_adprep() -> None:
-    """Byte-compile adprep, as ``pip install`` does: otherwise a process would time the compiler.
-
-    In a working tree other people edit, __pycache__ goes stale, and with PYTHONDONTWRITEBYTECODE set
-    every process compiles each changed module again; an installed adprep never does.
-    """
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "adprep")], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
 
 
 def process_time(argv: list[str]) -> float:
@@ -67,11 +58,13 @@ def process_time(argv: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def process_sweep(title: str, targets: list[str], ports: tuple[int, ...], timeout: float, runs: int) -> None:
-    """adprep and nmap as whole processes, alternating, ``runs`` times each."""
+def process_sweep(
+    program: str, title: str, targets: list[str], ports: tuple[int, ...], timeout: float, runs: int
+) -> None:
+    """adprep (``program``) and nmap as whole processes, alternating, ``runs`` times each."""
     ours, theirs = [], []
     for _ in range(runs):
-        ours.append(process_time(adprep_argv(targets, ports, timeout)))
+        ours.append(process_time(adprep_argv(program, targets, ports, timeout)))
         theirs.append(process_time(nmap_argv("-sT", targets, ports, timeout)))
     a_min, a_med = min(ours), statistics.median(ours)
     n_min, n_med = min(theirs), statistics.median(theirs)
@@ -133,16 +126,16 @@ def main() -> int:
     ap.add_argument("--dead", type=int, default=50)
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
-    compile_adprep()
+    program = installed_adprep()
     dead = [f"127.0.2.{i}" for i in range(1, args.dead + 1)]
     tcp = req.PORT_PROFILES["legacy-2016"].tcp
     udp = req.PORT_PROFILES["adc-minimum"].udp
     live = lab_dcs()
     refused = [*live, *[f"127.0.4.{i}" for i in range(1, 91 - len(live))]]
     with filtered_peers(10) as dropped:
-        process_sweep(f"processes, {len(refused) + len(dropped)} addresses ({len(dropped)} dropped) x {len(tcp)} TCP",
+        process_sweep(program, f"processes, {len(refused) + len(dropped)} addresses ({len(dropped)} dropped) x {len(tcp)} TCP",
                       [*refused, *dropped], tcp, args.timeout, args.runs)  # fmt: skip
-    process_sweep(f"processes, refused-only: {len(refused)} addresses x {len(tcp)} TCP", refused, tcp, args.timeout,
+    process_sweep(program, f"processes, refused-only: {len(refused)} addresses x {len(tcp)} TCP", refused, tcp, args.timeout,
                   args.runs)  # fmt: skip
     with filtered_peer() as filtered:
         targets = [*lab_dcs(), *dead, filtered]

@@ -19,15 +19,16 @@ import sys
 import time
 from pathlib import Path
 
+from bench.installed import installed_adprep
 from bench.netns import filtered_peers
-from bench.ports_vs_nmap import compile_adprep, lab_dcs
+from bench.ports_vs_nmap import lab_dcs
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(targets: list[str], timeout: float) -> tuple[float, float]:
+def run(program: str, targets: list[str], timeout: float) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one ``adprep ports`` process."""
-    argv = [str(REPO / ".venv" / "bin" / "adprep"), "ports", *targets, "--profile", "workspaces-dc",
+    argv = [program, "ports", *targets, "--profile", "workspaces-dc",
             "--domain", "lab.example", "--timeout", f"{timeout:g}", "--concurrency", "4096", "--format", "json"]  # fmt: skip
     # Peak RSS of this child alone: wait4's rusage, not the running maximum of all children.
     t0 = time.perf_counter()
@@ -43,7 +44,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    compile_adprep()
+    program = installed_adprep()
     print(f"open-files limit: {resource.getrlimit(resource.RLIMIT_NOFILE)}")
     live = lab_dcs()
     peaks: dict[int, float] = {}
@@ -52,7 +53,7 @@ def main() -> int:
         for size in (100, 1000):
             dead = [f"127.1.{i // 240}.{10 + i % 240}" for i in range(size - len(live) - 10)]
             targets = [*live, *dead, *dropped]
-            samples = [run(targets, args.timeout) for _ in range(args.runs)]
+            samples = [run(program, targets, args.timeout) for _ in range(args.runs)]
             times = [t for t, _ in samples]
             peaks[size] = max(m for _, m in samples)
             walls[size] = statistics.median(times)

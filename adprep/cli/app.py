@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from adprep.prep.plan import ApplyResult, Plan
     from adprep.render.digest import Fixes
     from adprep.render.plan import PlanJsonWriter, PlanTableWriter
+    from adprep.transport.early_tcp import EarlyConnects
 
 Format = Literal["table", "json", "junit", "markdown", "html", "openmetrics"]
 
@@ -40,6 +41,8 @@ class App:
     quiet: bool = False
     report_settings: ReportSettings = field(default_factory=ReportSettings)
     """Set by ``report_options`` before the command runs (the commands pass only format and output)."""
+    early: EarlyConnects | None = None
+    """Connects begun before the command line loaded (:mod:`adprep.cli.head_start`), for ``ports``."""
 
     def emit_report(self, report: Report, *, fmt: Format, output: Path | None) -> ExitStatus:
         """Render ``report`` to stdout or ``output`` and return the exit status it implies.

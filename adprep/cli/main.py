@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from adprep import __version__
 from adprep.cli.app import App
 from adprep.cli.exit import ExitStatus, exit_status_for_exception
 from adprep.errors import AdprepError
+
+if TYPE_CHECKING:
+    from adprep.transport.early_tcp import EarlyConnects
 
 #: name → (module, attribute, one-line help). Explicit, no import-time discovery.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -93,7 +96,9 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     take --dry-run. Exit statuses: 0 no failure, 1 a check failed, 2 bad usage or input,
     3 a check could not run, 4 a bug in adprep, 5 a regression since --baseline.
     """
-    ctx.obj = App(debug=debug, quiet=quiet)
+    # ``obj`` is what main() was given: the connects a head start began (adprep.cli.launch), or None.
+    early = ctx.obj
+    ctx.obj = App(debug=debug, quiet=quiet, early=early)
 
 
 def _print_traceback() -> None:
@@ -131,14 +136,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI and turn every outcome into an exit status."""
+def main(argv: list[str] | None = None, *, early: EarlyConnects | None = None) -> int:
+    """Run the CLI and turn every outcome into an exit status. ``early``: connects begun for this
+    command line before it loaded (:mod:`adprep.cli.head_start`)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     if not debug:
-        return _exit_status(argv, debug=False)
+        return _exit_status(argv, debug=False, early=early)
     _log_to_stderr()
     try:
-        return _exit_status(argv, debug=True)
+        return _exit_status(argv, debug=True, early=early)
     finally:
         _stop_logging_to_stderr()  # a later main() in this process (tests) without --debug prints none
 
@@ -151,11 +157,11 @@ def _stop_logging_to_stderr() -> None:
         logger.removeHandler(handler)
 
 
-def _exit_status(argv: list[str] | None, *, debug: bool) -> int:
+def _exit_status(argv: list[str] | None, *, debug: bool, early: EarlyConnects | None = None) -> int:
     """Run the CLI; the exit status of its outcome (:mod:`adprep.cli.exit` maps it), with one sentence
     on stderr when it ended on an exception."""
     try:
-        rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
+        rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False, obj=early)
     except (Exception, KeyboardInterrupt) as e:
         status = exit_status_for_exception(e)
         if debug and status in (ExitStatus.ERROR, ExitStatus.BUG):

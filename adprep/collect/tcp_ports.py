@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from adprep.collect.port_jobs import PortJob, epm_targets, rpc_facts, rpc_ports
 from adprep.facts.ports import EpmMapping, PortFacts
+from adprep.transport.early_tcp import EarlyConnects
 from adprep.transport.route import source_address_for
 from adprep.transport.tcp_sweep import sweep_tcp
 
@@ -24,15 +25,17 @@ def collect_tcp_ports(
     bind: str | None = None,
     rpc: bool = True,
     on_done: Callable[[], None] | None = None,
+    early: EarlyConnects | None = None,
 ) -> PortFacts:
     """Every TCP job at once (at most ``concurrency`` in flight), then the RPC phase when TCP 135 answered.
 
     ``concurrency`` is what the open-files limit allows (see :mod:`adprep.transport.open_files`).
+    ``early``: connects already begun for these jobs, which the sweep takes over.
     """
     if any(j.proto != "tcp" for j in jobs):
         raise ValueError("collect_tcp_ports takes TCP jobs only")
     tcp = sweep_tcp([(j.address, j.port) for j in jobs], timeout=timeout, concurrency=concurrency,
-                    bind=bind, on_done=on_done)  # fmt: skip
+                    bind=bind, on_done=on_done, early=early)  # fmt: skip
     found = []
     asked = epm_targets(tcp) if rpc else []
     if asked:

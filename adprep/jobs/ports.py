@@ -2,7 +2,8 @@
 
 A TCP-only run from this host (no UDP, no ICMP, no ``--via``) takes a lean path: the TCP sweep on
 non-blocking sockets (:mod:`adprep.collect.tcp_ports`), with no event loop and no protocol codec
-imported, because start-up is much of what such a run costs. Every other run probes on an event
+imported, because start-up is much of what such a run costs; it takes over the connects a head
+start began before the command line loaded (:mod:`adprep.cli.head_start`). Every other run probes on an event
 loop, from every vantage at once. Both give the same facts to the same checks.
 """
 
@@ -26,6 +27,7 @@ from adprep.vantage import RelayOptions, VantageSpec
 if TYPE_CHECKING:
     from adprep.collect.ports import RpcMapper
     from adprep.jobs.vantages import VantageRun
+    from adprep.transport.early_tcp import EarlyConnects
     from adprep.transport.network import Network
 
 
@@ -145,11 +147,20 @@ def _port_key(check_id: str) -> tuple[int, str]:
     return (int(last), "") if last.isdigit() else (70000, last)
 
 
-def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = None) -> Report:
-    """Probe every target and port concurrently, from every vantage at once, and return the report."""
+def run_ports(
+    settings: PortsSettings,
+    *,
+    on_done: Callable[[], None] | None = None,
+    early: EarlyConnects | None = None,
+) -> Report:
+    """Probe every target and port concurrently, from every vantage at once, and return the report.
+
+    ``early``: connects begun before the command line loaded, which a TCP-only sweep from this host
+    takes over (:mod:`adprep.cli.head_start`).
+    """
     started = now()
     if not (settings.vantages or settings.udp or settings.icmp):
-        results, sources = _tcp_ports_here(settings, on_done)
+        results, sources = _tcp_ports_here(settings, on_done, early)
         return build_report("ports", started_at=started, targets=settings.targets, results=results,
                             vantage=make_vantage(settings.vantage, sources))  # fmt: skip
     import asyncio
@@ -166,7 +177,7 @@ def run_ports(settings: PortsSettings, *, on_done: Callable[[], None] | None = N
 
 
 def _tcp_ports_here(
-    settings: PortsSettings, on_done: Callable[[], None] | None
+    settings: PortsSettings, on_done: Callable[[], None] | None, early: EarlyConnects | None = None
 ) -> tuple[list[CheckResult], dict[str, str | None]]:
     """The lean path: TCP only, from this host, without an event loop."""
     from adprep.collect.tcp_ports import collect_tcp_ports
@@ -175,7 +186,7 @@ def _tcp_ports_here(
     concurrency = usable_concurrency(settings.concurrency)
     facts = collect_tcp_ports(
         plan_port_jobs(settings.targets, settings.tcp), timeout=settings.timeout, concurrency=concurrency,
-        bind=settings.relay.source, rpc=settings.rpc, on_done=on_done,
+        bind=settings.relay.source, rpc=settings.rpc, on_done=on_done, early=early,
     )  # fmt: skip
     results = check_port_facts(settings, facts)
     results.extend(concurrency_notes([(concurrency, settings.concurrency)]))

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from adprep.facts.ports import TcpOutcome, TcpProbe
+from adprep.transport.early_tcp import EarlyConnects, EarlyProbe
 
 #: SO_LINGER on, 0 s (set on a socket that connected, just before closing it).
 _LINGER_RST = b"\x01\x00\x00\x00\x00\x00\x00\x00"
@@ -29,12 +30,15 @@ def sweep_tcp(
     concurrency: int,
     bind: str | None = None,
     on_done: Callable[[], None] | None = None,
+    early: EarlyConnects | None = None,
 ) -> list[TcpProbe]:
     """Connect to every (address, port), at most ``concurrency`` at a time; one probe per pair, in order.
 
     Each probe waits at most ``timeout`` seconds from its own SYN, so with ``concurrency`` at least
     ``len(pairs)`` a filtered port costs one timeout for the whole sweep. ``bind`` is the local
-    address to send from. ``on_done`` is called once per finished probe (progress).
+    address to send from. ``on_done`` is called once per finished probe (progress). A pair ``early``
+    already began connecting to (with the same timeout, from no bound address) is taken over as it
+    stands: its timeout runs from its own start, its answer is kept.
     """
     results: list[TcpProbe | None] = [None] * len(pairs)
     started_at = [0.0] * len(pairs)
@@ -45,25 +49,42 @@ def sweep_tcp(
     selector = selectors.DefaultSelector()
     clock = time.perf_counter
 
-    def finish(i: int, outcome: TcpOutcome, code: int = 0, source: str | None = None) -> None:
+    def finish(
+        i: int, outcome: TcpOutcome, code: int = 0, source: str | None = None, ended: float | None = None
+    ) -> None:
         address, port = pairs[i]
         name = errno.errorcode.get(code, str(code)) if code else None
-        elapsed = round((clock() - started_at[i]) * 1000, 2)
+        elapsed = round(((clock() if ended is None else ended) - started_at[i]) * 1000, 2)
         results[i] = TcpProbe(address, port, outcome, elapsed, name, source)
         if on_done is not None:
             on_done()
 
-    def settle(i: int, sock: socket.socket, code: int) -> None:
-        """Record what the kernel said about probe ``i`` (0: connected) and close its socket."""
-        if code == 0:
+    def settle(i: int, sock: socket.socket | None, code: int, ended: float | None = None) -> None:
+        """Record what the kernel said about probe ``i`` (0: connected), at ``ended`` (default now), and
+        close its socket (None: an early connect closed when the kernel answered at once)."""
+        if code == 0 and sock is not None:
             source = str(sock.getsockname()[0])
             # SO_LINGER on, 0 s: close() sends RST, so a sweep of many ports leaves no TIME_WAIT behind.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
             sock.close()
-            finish(i, "open", source=source)
+            finish(i, "open", source=source, ended=ended)
         else:
-            sock.close()
-            finish(i, "refused" if code == errno.ECONNREFUSED else "error", code)
+            if sock is not None:
+                sock.close()
+            finish(i, "refused" if code == errno.ECONNREFUSED else "error", code, ended=ended)
+
+    def adopt(i: int, probe: EarlyProbe) -> None:
+        """Take over probe ``i``, which ``early`` began, where it stands."""
+        nonlocal active
+        started_at[i] = probe.started
+        if (
+            probe.code != errno.EINPROGRESS or probe.sock is None
+        ):  # answered (at once, or while adprep loaded)
+            settle(i, probe.sock, probe.code, probe.ended)
+        else:
+            selector.register(probe.sock, selectors.EVENT_WRITE, i)
+            inflight.append((probe.started + timeout, i, probe.sock))
+            active += 1
 
     def start(i: int) -> None:
         nonlocal active
@@ -92,9 +113,16 @@ def sweep_tcp(
 
     following = 0
     try:
+        queue: Sequence[int] = range(len(pairs))
+        if early is not None and bind is None:
+            taken = [(p.started, i, p) for i, pair in enumerate(pairs) if (p := early.take(*pair, timeout))]
+            for _, i, probe in sorted(taken, key=lambda t: t[0]):  # oldest first: ``inflight``'s order
+                adopt(i, probe)
+            adopted = {i for _, i, _ in taken}
+            queue = [i for i in queue if i not in adopted]
         while True:
-            while following < len(pairs) and active < concurrency:
-                start(following)
+            while following < len(queue) and active < concurrency:
+                start(queue[following])
                 following += 1
             if not active:
                 break

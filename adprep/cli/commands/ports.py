@@ -90,7 +90,7 @@ def ports(
         settings, relay=via_options.relay(whole, settings.vantages, concurrency=settings.concurrency)
     )
     with app.progress(probe_count(settings), "probing ports") as tick:
-        report = run_ports(settings, on_done=tick)
+        report = run_ports(settings, on_done=tick, early=app.early)
     return int(app.emit_report(report, fmt=fmt, output=output))
 
 

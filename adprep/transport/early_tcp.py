@@ -1,0 +1,153 @@
+"""TCP connects begun before the command line has loaded, for a sweep to take over.
+
+Loading click and adprep takes a Python process tens of milliseconds, and a sweep with a filtered
+address then waits its whole timeout on top. :func:`adprep.cli.head_start.head_start` reads a plain
+``adprep ports … --tcp …`` command line with nothing but the standard library and starts its
+connects here first. While the rest loads, a thread notes when each answer comes (so a probe's
+``elapsed_ms`` is the peer's, not the start-up's); the sweep
+(:func:`adprep.transport.tcp_sweep.sweep_tcp`) then takes each connect over where it stands: a probe's
+timeout still runs from its own SYN, and its verdict is the one a sweep that started it would have
+reached. What no sweep takes is closed, unused, at exit.
+
+Only the standard library is imported (``socket``, ``errno``, ``time``; ``selectors`` and
+``_thread`` once a connect is in flight): this module runs before everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import _thread
+
+
+class EarlyProbe:
+    """One connect: when it started and, once the kernel answered, what and when."""
+
+    __slots__ = ("code", "ended", "sock", "started")
+
+    def __init__(self, started: float, sock: socket.socket | None, code: int, ended: float) -> None:
+        self.started = started
+        self.sock = sock
+        """The socket (None once closed: an error the kernel gave at once)."""
+        self.code = code
+        """The answer: 0 (connected), an error (ECONNREFUSED…), or EINPROGRESS (none yet)."""
+        self.ended = ended
+        """When the answer came (meaningless while ``code`` is EINPROGRESS)."""
+
+
+class EarlyConnects:
+    """Connects to (address, port) pairs, each begun once, waiting for a sweep with the same timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._probes: dict[tuple[str, int], EarlyProbe] = {}
+        self._wake: socket.socket | None = None
+        self._watching: _thread.LockType | None = None
+
+    def start(self, pairs: Iterable[tuple[str, int]]) -> None:
+        """Begin a non-blocking connect to each pair (the same pair once), then watch for the answers.
+
+        A socket that cannot be made (EMFILE…) is not begun: the sweep starts that probe itself and
+        reports what happens then.
+        """
+        clock = time.perf_counter
+        for pair in pairs:
+            if pair in self._probes:
+                continue
+            address, port = pair
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError:
+                break
+            started = clock()
+            try:
+                sock.setblocking(False)
+                code = sock.connect_ex((address, port))
+            except OSError:  # an address the kernel rejects: the sweep says so, as it would have
+                sock.close()
+                continue
+            if code not in (0, errno.EINPROGRESS):
+                sock.close()
+                self._probes[pair] = EarlyProbe(started, None, code, clock())
+            else:
+                self._probes[pair] = EarlyProbe(started, sock, code, clock())
+        waiting = [p for p in self._probes.values() if p.code == errno.EINPROGRESS]
+        if waiting:
+            self._watch(waiting)
+
+    def _watch(self, waiting: list[EarlyProbe]) -> None:
+        """Note each answer's time on a thread until :meth:`_stop` (the sweep's selector does it after)."""
+        import _thread
+        import selectors
+
+        selector = selectors.DefaultSelector()
+        wake_read, self._wake = socket.socketpair()
+        selector.register(wake_read, selectors.EVENT_READ, None)
+        for probe in waiting:
+            assert probe.sock is not None
+            selector.register(probe.sock, selectors.EVENT_WRITE, probe)
+        self._watching = _thread.allocate_lock()
+        self._watching.acquire()
+
+        def run() -> None:
+            clock = time.perf_counter
+            try:  # an OSError here (none is expected) leaves the answers to the sweep, as without a head start
+                left = len(waiting)
+                while left:
+                    events = selector.select()
+                    now = clock()
+                    for key, _ in events:
+                        probe = key.data
+                        if probe is None:  # _stop()
+                            return
+                        assert probe.sock is not None
+                        selector.unregister(probe.sock)
+                        probe.code, probe.ended = (
+                            probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR),
+                            now,
+                        )
+                        left -= 1
+            except OSError:
+                pass
+            finally:
+                selector.close()
+                wake_read.close()
+                assert self._watching is not None
+                self._watching.release()
+
+        _thread.start_new_thread(run, ())
+
+    def _stop(self) -> None:
+        """Stop the watching thread and wait for it: the probes are the caller's from here."""
+        if self._watching is None or self._wake is None:
+            return
+        with contextlib.suppress(OSError):  # the thread ended already: every probe had answered
+            self._wake.send(b"\0")
+        self._watching.acquire()
+        self._wake.close()
+        self._wake, self._watching = None, None
+
+    def take(self, address: str, port: int, timeout: float) -> EarlyProbe | None:
+        """The connect begun to (address, port) with this timeout, now the caller's; None if there is none."""
+        self._stop()
+        if timeout != self.timeout:
+            return None
+        return self._probes.pop((address, port), None)
+
+    def __len__(self) -> int:
+        return len(self._probes)
+
+    def close(self) -> None:
+        """Close every connect no sweep took (a run that stopped before its sweep, or probed less)."""
+        self._stop()
+        for probe in self._probes.values():
+            if probe.sock is not None:
+                probe.sock.close()
+        self._probes.clear()
