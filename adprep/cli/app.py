@@ -44,6 +44,11 @@ class App:
     early: EarlyConnects | None = None
     """Connects begun before the command line loaded (:mod:`adprep.cli.head_start`), for ``ports``."""
 
+    def load_renderer(self, fmt: Format) -> None:
+        """Import ``fmt``'s renderer now (before a probe waits on its timeout) rather than after."""
+        if fmt == "json":
+            import adprep.render.json  # noqa: F401
+
     def emit_report(self, report: Report, *, fmt: Format, output: Path | None) -> ExitStatus:
         """Render ``report`` to stdout or ``output`` and return the exit status it implies.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from adprep.collect.port_jobs import PortJob, epm_targets, rpc_facts, rpc_ports
-from adprep.facts.ports import EpmMapping, PortFacts
+from adprep.facts.ports import EpmMapping, PortFacts, TcpProbe
 from adprep.transport.early_tcp import EarlyConnects
 from adprep.transport.route import source_address_for
 from adprep.transport.tcp_sweep import sweep_tcp
@@ -26,16 +26,18 @@ def collect_tcp_ports(
     rpc: bool = True,
     on_done: Callable[[], None] | None = None,
     early: EarlyConnects | None = None,
+    on_probe: Callable[[TcpProbe], None] | None = None,
 ) -> PortFacts:
     """Every TCP job at once (at most ``concurrency`` in flight), then the RPC phase when TCP 135 answered.
 
     ``concurrency`` is what the open-files limit allows (see :mod:`adprep.transport.open_files`).
-    ``early``: connects already begun for these jobs, which the sweep takes over.
+    ``early``: connects already begun for these jobs, which the sweep takes over. ``on_probe`` gets each
+    of the jobs' probes as it finishes.
     """
     if any(j.proto != "tcp" for j in jobs):
         raise ValueError("collect_tcp_ports takes TCP jobs only")
     tcp = sweep_tcp([(j.address, j.port) for j in jobs], timeout=timeout, concurrency=concurrency,
-                    bind=bind, on_done=on_done, early=early)  # fmt: skip
+                    bind=bind, on_done=on_done, early=early, on_probe=on_probe)  # fmt: skip
     found = []
     asked = epm_targets(tcp) if rpc else []
     if asked:

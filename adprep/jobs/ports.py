@@ -9,7 +9,7 @@ loop, from every vantage at once. Both give the same facts to the same checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from adprep.catalogue import check_id
 from adprep.checks.ports import check_icmp_echo, check_rpc_interface, check_tcp_port, check_udp_port
 from adprep.collect.port_jobs import plan_port_jobs
 from adprep.errors import InputError
-from adprep.facts.ports import PortFacts
+from adprep.facts.ports import PortFacts, TcpProbe
 from adprep.model import CheckResult, Report, Status
 from adprep.report import build_report, make_vantage, now
 from adprep.validate import check_concurrency, check_timeout
@@ -120,13 +120,15 @@ async def collect_port_facts(
     )  # fmt: skip
 
 
-def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckResult]:
-    """Verdicts for every probe, ordered by target (as given), protocol, then port."""
+def check_port_facts(
+    settings: PortsSettings, facts: PortFacts, *, known: Mapping[TcpProbe, CheckResult] | None = None
+) -> list[CheckResult]:
+    """Verdicts for every probe, ordered by target (as given), protocol, then port. ``known``: TCP
+    verdicts :func:`tcp_verdict` already gave (while a sweep waited for its slowest probes)."""
+    known = known or {}
+    results: list[CheckResult] = [known.get(p) or tcp_verdict(settings, p) for p in facts.tcp]
     profile = req.PORT_PROFILES.get(settings.profile or "")
     source = profile.source if profile else None
-    results: list[CheckResult] = [
-        check_tcp_port(p, advisory=p.port in settings.advisory_tcp, source=source) for p in facts.tcp
-    ]
     results.extend(
         check_udp_port(u, advisory=u.port in settings.advisory_udp, source=source) for u in facts.udp
     )
@@ -138,6 +140,14 @@ def check_port_facts(settings: PortsSettings, facts: PortFacts) -> list[CheckRes
         key=lambda r: (order.get(r.target or "", len(order)), protos[r.id.split(".")[1]], _port_key(r.id))
     )
     return results
+
+
+def tcp_verdict(settings: PortsSettings, probe: TcpProbe) -> CheckResult:
+    """The verdict on one TCP probe under ``settings`` (its profile's advisory ports and source)."""
+    profile = req.PORT_PROFILES.get(settings.profile or "")
+    return check_tcp_port(
+        probe, advisory=probe.port in settings.advisory_tcp, source=profile.source if profile else None
+    )
 
 
 def _port_key(check_id: str) -> tuple[int, str]:
@@ -184,11 +194,16 @@ def _tcp_ports_here(
     from adprep.transport.open_files import usable_concurrency
 
     concurrency = usable_concurrency(settings.concurrency)
+    known: dict[TcpProbe, CheckResult] = {}
+
+    def judge(probe: TcpProbe) -> None:  # the answers that came first, judged while the sweep waits
+        known[probe] = tcp_verdict(settings, probe)
+
     facts = collect_tcp_ports(
         plan_port_jobs(settings.targets, settings.tcp), timeout=settings.timeout, concurrency=concurrency,
-        bind=settings.relay.source, rpc=settings.rpc, on_done=on_done, early=early,
+        bind=settings.relay.source, rpc=settings.rpc, on_done=on_done, early=early, on_probe=judge,
     )  # fmt: skip
-    results = check_port_facts(settings, facts)
+    results = check_port_facts(settings, facts, known=known)
     results.extend(concurrency_notes([(concurrency, settings.concurrency)]))
     return results, facts.sources or {}
 

@@ -9,21 +9,17 @@ connects here first. While the rest loads, a thread notes when each answer comes
 timeout still runs from its own SYN, and its verdict is the one a sweep that started it would have
 reached. What no sweep takes is closed, unused, at exit.
 
-Only the standard library is imported (``socket``, ``errno``, ``time``; ``selectors`` and
-``_thread`` once a connect is in flight): this module runs before everything else.
+Only what a connect needs is imported (``socket``, ``errno``, ``time``, ``_thread``; ``selectors``
+once a connect is in flight; not even ``typing``): this module runs before everything else.
 """
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import errno
 import socket
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import _thread
 
 
 class EarlyProbe:
@@ -84,7 +80,6 @@ class EarlyConnects:
 
     def _watch(self, waiting: list[EarlyProbe]) -> None:
         """Note each answer's time on a thread until :meth:`_stop` (the sweep's selector does it after)."""
-        import _thread
         import selectors
 
         selector = selectors.DefaultSelector()
@@ -128,8 +123,10 @@ class EarlyConnects:
         """Stop the watching thread and wait for it: the probes are the caller's from here."""
         if self._watching is None or self._wake is None:
             return
-        with contextlib.suppress(OSError):  # the thread ended already: every probe had answered
+        try:  # noqa: SIM105 - contextlib is one import more before the connects
             self._wake.send(b"\0")
+        except OSError:  # the thread ended already: every probe had answered
+            pass
         self._watching.acquire()
         self._wake.close()
         self._wake, self._watching = None, None

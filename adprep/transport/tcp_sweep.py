@@ -31,6 +31,7 @@ def sweep_tcp(
     bind: str | None = None,
     on_done: Callable[[], None] | None = None,
     early: EarlyConnects | None = None,
+    on_probe: Callable[[TcpProbe], None] | None = None,
 ) -> list[TcpProbe]:
     """Connect to every (address, port), at most ``concurrency`` at a time; one probe per pair, in order.
 
@@ -38,7 +39,8 @@ def sweep_tcp(
     ``len(pairs)`` a filtered port costs one timeout for the whole sweep. ``bind`` is the local
     address to send from. ``on_done`` is called once per finished probe (progress). A pair ``early``
     already began connecting to (with the same timeout, from no bound address) is taken over as it
-    stands: its timeout runs from its own start, its answer is kept.
+    stands: its timeout runs from its own start, its answer is kept. ``on_probe`` gets each probe as it
+    finishes (a caller judges the early answers while the sweep waits for the late ones).
     """
     results: list[TcpProbe | None] = [None] * len(pairs)
     started_at = [0.0] * len(pairs)
@@ -55,7 +57,9 @@ def sweep_tcp(
         address, port = pairs[i]
         name = errno.errorcode.get(code, str(code)) if code else None
         elapsed = round(((clock() if ended is None else ended) - started_at[i]) * 1000, 2)
-        results[i] = TcpProbe(address, port, outcome, elapsed, name, source)
+        results[i] = probe = TcpProbe(address, port, outcome, elapsed, name, source)
+        if on_probe is not None:
+            on_probe(probe)
         if on_done is not None:
             on_done()
 
