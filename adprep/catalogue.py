@@ -122,9 +122,18 @@ class CheckSpec:
         parts.append(re.escape(self.id[at:]))
         return re.compile("".join(parts))
 
-    @property
+    @cached_property
     def placeholders(self) -> tuple[str, ...]:
         return tuple(_PLACEHOLDER.findall(self.id))
+
+    @cached_property
+    def _placeholder_set(self) -> frozenset[str]:
+        return frozenset(self.placeholders)
+
+    @cached_property
+    def _template(self) -> str:
+        """The id pattern as a ``str.format`` template: ``ports.tcp.{address}.{port}``."""
+        return _PLACEHOLDER.sub(r"{\1}", self.id.replace("{", "{{").replace("}", "}}"))
 
     def matches(self, base_id: str) -> bool:
         """Whether ``base_id`` (an id without its ``@vantage``) is an instance of this check."""
@@ -136,11 +145,11 @@ class CheckSpec:
 
     def format(self, **parts: object) -> str:
         """The id of one instance: ``spec.format(address="10.0.0.10", port=389)``."""
-        if set(parts) != set(self.placeholders):
+        if parts.keys() != self._placeholder_set:
             raise KeyError(
                 f"{self.id} takes {', '.join(self.placeholders) or 'no parts'}, not {', '.join(parts)}"
             )
-        out = _PLACEHOLDER.sub(lambda m: str(parts[m.group(1)]), self.id)
+        out = self._template.format_map({k: str(v) for k, v in parts.items()})
         if not self.matches(out):
             raise ValueError(f"{out!r} is not an id of {self.id}")
         return out

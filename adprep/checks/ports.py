@@ -4,12 +4,16 @@ would say and what to do. Pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from adprep import requirements as req
 from adprep.catalogue import check_id
 from adprep.errors import reason_for_errno
-from adprep.facts.ports import IcmpEcho, RpcFact, TcpProbe, UdpProbeFact
+from adprep.facts.ports import RpcFact, TcpProbe
 from adprep.model import CheckResult, ErrorReason, FactValue, Status
+
+if TYPE_CHECKING:  # a TCP-only sweep never loads the exchanges' records
+    from adprep.facts.exchanges import IcmpEcho, UdpProbeFact
 
 _TCP_VERDICT = {"open": "open", "refused": "closed", "timeout": "filtered", "error": "error"}
 

@@ -14,7 +14,8 @@ from typing import Literal
 from adprep.collect.port_jobs import PortJob as PortJob
 from adprep.collect.port_jobs import Proto, epm_targets, rpc_facts, rpc_ports
 from adprep.collect.tcp_ports import map_rpc_endpoints as map_blocking
-from adprep.facts.ports import EpmMapping, IcmpEcho, PortFacts, RpcFact, TcpProbe, UdpProbeFact
+from adprep.facts.exchanges import IcmpEcho, UdpProbeFact
+from adprep.facts.ports import EpmMapping, PortFacts, RpcFact, TcpProbe
 from adprep.transport.network import Network
 from adprep.wire.probes import ProbeContext, probe_for
 

@@ -9,14 +9,15 @@ connects here first. While the rest loads, a thread notes when each answer comes
 timeout still runs from its own SYN, and its verdict is the one a sweep that started it would have
 reached. What no sweep takes is closed, unused, at exit.
 
-Only what a connect needs is imported (``socket``, ``errno``, ``time``, ``_thread``; ``selectors``
-once a connect is in flight; not even ``typing``): this module runs before everything else.
+Only what a connect needs is imported (``socket`` and the ``selectors`` it imports, ``errno``,
+``time``, ``_thread``; not even ``typing``): this module runs before everything else.
 """
 
 from __future__ import annotations
 
 import _thread
 import errno
+import selectors  # socket imports it: free here
 import socket
 import time
 from collections.abc import Iterable
@@ -35,6 +36,18 @@ class EarlyProbe:
         """The answer: 0 (connected), an error (ECONNREFUSED…), or EINPROGRESS (none yet)."""
         self.ended = ended
         """When the answer came (meaningless while ``code`` is EINPROGRESS)."""
+
+
+def _note_answers(selector: selectors.BaseSelector, events: list[tuple[selectors.SelectorKey, int]]) -> int:
+    """Record the answer (SO_ERROR: 0 or the error) and its time for each probe in ``events``, stop
+    watching it; how many there were."""
+    now = time.perf_counter()
+    for key, _ in events:
+        probe = key.data
+        assert probe is not None and probe.sock is not None
+        selector.unregister(probe.sock)
+        probe.code, probe.ended = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), now
+    return len(events)
 
 
 class EarlyConnects:
@@ -79,36 +92,29 @@ class EarlyConnects:
             self._watch(waiting)
 
     def _watch(self, waiting: list[EarlyProbe]) -> None:
-        """Note each answer's time on a thread until :meth:`_stop` (the sweep's selector does it after)."""
-        import selectors
-
+        """Note each answer's time: those already in at once (a loopback's, a near LAN's), then the
+        rest on a thread until :meth:`_stop` (the sweep's selector does it after)."""
         selector = selectors.DefaultSelector()
-        wake_read, self._wake = socket.socketpair()
-        selector.register(wake_read, selectors.EVENT_READ, None)
         for probe in waiting:
             assert probe.sock is not None
             selector.register(probe.sock, selectors.EVENT_WRITE, probe)
+        left = len(waiting) - _note_answers(selector, selector.select(0))
+        if not left:
+            selector.close()
+            return
+        wake_read, self._wake = socket.socketpair()
+        selector.register(wake_read, selectors.EVENT_READ, None)
         self._watching = _thread.allocate_lock()
         self._watching.acquire()
 
         def run() -> None:
-            clock = time.perf_counter
+            nonlocal left
             try:  # an OSError here (none is expected) leaves the answers to the sweep, as without a head start
-                left = len(waiting)
                 while left:
                     events = selector.select()
-                    now = clock()
-                    for key, _ in events:
-                        probe = key.data
-                        if probe is None:  # _stop()
-                            return
-                        assert probe.sock is not None
-                        selector.unregister(probe.sock)
-                        probe.code, probe.ended = (
-                            probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR),
-                            now,
-                        )
-                        left -= 1
+                    if any(key.data is None for key, _ in events):  # _stop()
+                        return
+                    left -= _note_answers(selector, events)
             except OSError:
                 pass
             finally:

@@ -20,7 +20,7 @@ import time
 from typing import Literal
 
 from adprep.errors import WireFormatError
-from adprep.facts.ports import IcmpEcho, IcmpOutcome
+from adprep.facts.exchanges import IcmpEcho, IcmpOutcome
 from adprep.wire.icmp import build_echo_request, parse_icmp, strip_ipv4_header
 
 #: Why a host may refuse both kinds of ICMP socket, for the report.

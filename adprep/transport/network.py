@@ -12,7 +12,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from adprep.facts.ports import IcmpEcho, TcpExchange, TcpProbe, UdpExchange
+from adprep.facts.exchanges import IcmpEcho, TcpExchange, UdpExchange
+from adprep.facts.ports import TcpProbe
 from adprep.transport.icmp import echo_icmp
 from adprep.transport.open_files import usable_concurrency
 from adprep.transport.route import source_address_for

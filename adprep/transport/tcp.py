@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from adprep.facts.ports import TcpExchange, TcpExchangeOutcome, TcpProbe
+from adprep.facts.exchanges import TcpExchange, TcpExchangeOutcome
+from adprep.facts.ports import TcpProbe
 from adprep.wire.relay import Framing
 
 T = TypeVar("T")

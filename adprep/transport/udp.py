@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Sequence
 
-from adprep.facts.ports import UdpExchange, UdpOutcome
+from adprep.facts.exchanges import UdpExchange, UdpOutcome
 
 
 async def resolve(host: str, port: int, kind: socket.SocketKind) -> tuple[int, str]:

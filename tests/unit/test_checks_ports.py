@@ -49,7 +49,7 @@ def test_advisory_port_warns() -> None:
 
 
 def _cldap(address: str, client_site: str | None) -> object:
-    from adprep.facts.ports import UdpExchange, UdpProbeFact
+    from adprep.facts.exchanges import UdpExchange, UdpProbeFact
     from adprep.wire.probes import ProbeAnswer
 
     facts = {"dns_host_name": "dc1.corp.example.com", "dc_site_name": "HQ", "client_site_name": client_site}

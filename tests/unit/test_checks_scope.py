@@ -8,7 +8,7 @@ import pytest
 from adprep import requirements as req
 from adprep.checks.account import NEEDS_ACCOUNT, NO_ACCOUNT_REASON, check_without_account
 from adprep.checks.ports import check_icmp_echo, check_port_scope
-from adprep.facts.ports import IcmpEcho
+from adprep.facts.exchanges import IcmpEcho
 from adprep.model import Status
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from adprep.collect.port_jobs import plan_port_jobs
 from adprep.collect.ports import collect_ports
-from adprep.facts.ports import IcmpEcho, TcpExchange, TcpProbe, UdpExchange
+from adprep.facts.exchanges import IcmpEcho, TcpExchange, UdpExchange
+from adprep.facts.ports import TcpProbe
 from adprep.wire.probes import ProbeContext
 
 

@@ -14,15 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast, get_args
 
 from adprep.errors import VantageError, WireFormatError
-from adprep.facts.ports import (
-    IcmpEcho,
-    TcpExchange,
-    TcpExchangeOutcome,
-    TcpOutcome,
-    TcpProbe,
-    UdpExchange,
-    UdpOutcome,
-)
+from adprep.facts.exchanges import IcmpEcho, TcpExchange, TcpExchangeOutcome, UdpExchange, UdpOutcome
+from adprep.facts.ports import TcpOutcome, TcpProbe
 from adprep.transport.relay.channel import RelayChannel
 from adprep.wire import relay as wire
 from adprep.wire.relay import Framing, Hello
