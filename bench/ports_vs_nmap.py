@@ -69,7 +69,7 @@ def process_sweep(
     a_min, a_med = min(ours), statistics.median(ours)
     n_min, n_med = min(theirs), statistics.median(theirs)
     print(f"{title}: adprep min {a_min:.3f} s, median {a_med:.3f} s; nmap -sT min {n_min:.3f} s, median {n_med:.3f} s; "
-          f"nmap/adprep {n_min / a_min:.2f} (min), {n_med / a_med:.2f} (median)")  # fmt: skip
+          f"nmap/adprep {n_min / a_min:.3f} (min), {n_med / a_med:.3f} (median)")  # fmt: skip
 
 
 def nmap(

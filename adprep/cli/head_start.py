@@ -16,8 +16,8 @@ click's reading of the same command lines.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Mapping, Sequence
+import _socket  # socket's wrapper loads enum and selectors: not before the connects
+from _collections_abc import Mapping, Sequence  # collections.abc without loading collections
 
 from adprep.transport.early_tcp import EarlyConnects
 
@@ -125,6 +125,6 @@ def _number(text: str, kind: type[float] | type[int], low: float, high: float) -
 def _canonical_ipv4(text: str) -> bool:
     """Whether ``text`` is an IPv4 address written as adprep would print it (no ``127.1``, no 010)."""
     try:
-        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text)) == text
+        return _socket.inet_ntop(_socket.AF_INET, _socket.inet_pton(_socket.AF_INET, text)) == text
     except (OSError, ValueError):
         return False

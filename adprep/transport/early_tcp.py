@@ -9,18 +9,19 @@ connects here first. While the rest loads, a thread notes when each answer comes
 timeout still runs from its own SYN, and its verdict is the one a sweep that started it would have
 reached. What no sweep takes is closed, unused, at exit.
 
-Only what a connect needs is imported (``socket`` and the ``selectors`` it imports, ``errno``,
-``time``, ``_thread``; not even ``typing``): this module runs before everything else.
+Only what a connect needs is imported before the connects: the C ``_socket`` (``socket``'s wrapper
+imports ``enum`` and ``selectors``, milliseconds before the first SYN), ``errno``, ``os``, ``time``
+and ``_thread``; not even ``typing``. This module runs before everything else.
 """
 
 from __future__ import annotations
 
+import _socket
 import _thread
 import errno
-import selectors  # socket imports it: free here
-import socket
+import os
 import time
-from collections.abc import Iterable
+from _collections_abc import Iterable  # collections.abc without loading collections
 
 
 class EarlyProbe:
@@ -28,7 +29,7 @@ class EarlyProbe:
 
     __slots__ = ("code", "ended", "sock", "started")
 
-    def __init__(self, started: float, sock: socket.socket | None, code: int, ended: float) -> None:
+    def __init__(self, started: float, sock: _socket.socket | None, code: int, ended: float) -> None:
         self.started = started
         self.sock = sock
         """The socket (None once closed: an error the kernel gave at once)."""
@@ -38,25 +39,14 @@ class EarlyProbe:
         """When the answer came (meaningless while ``code`` is EINPROGRESS)."""
 
 
-def _note_answers(selector: selectors.BaseSelector, events: list[tuple[selectors.SelectorKey, int]]) -> int:
-    """Record the answer (SO_ERROR: 0 or the error) and its time for each probe in ``events``, stop
-    watching it; how many there were."""
-    now = time.perf_counter()
-    for key, _ in events:
-        probe = key.data
-        assert probe is not None and probe.sock is not None
-        selector.unregister(probe.sock)
-        probe.code, probe.ended = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), now
-    return len(events)
-
-
 class EarlyConnects:
     """Connects to (address, port) pairs, each begun once, waiting for a sweep with the same timeout."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._probes: dict[tuple[str, int], EarlyProbe] = {}
-        self._wake: socket.socket | None = None
+        self._wake: int | None = None
+        """The write end of the pipe that stops the watching thread."""
         self._watching: _thread.LockType | None = None
 
     def start(self, pairs: Iterable[tuple[str, int]]) -> None:
@@ -70,9 +60,9 @@ class EarlyConnects:
             if pair in self._probes:
                 continue
             address, port = pair
-            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
             try:
-                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock = _socket.socket(family, _socket.SOCK_STREAM)
             except OSError:
                 break
             started = clock()
@@ -94,15 +84,27 @@ class EarlyConnects:
     def _watch(self, waiting: list[EarlyProbe]) -> None:
         """Note each answer's time: those already in at once (a loopback's, a near LAN's), then the
         rest on a thread until :meth:`_stop` (the sweep's selector does it after)."""
+        import selectors
+
+        def note(events: list[tuple[selectors.SelectorKey, int]]) -> int:
+            """Record each probe's answer (SO_ERROR: 0 or the error) and its time; stop watching it."""
+            now = time.perf_counter()
+            for key, _ in events:
+                probe = key.data
+                assert probe is not None and probe.sock is not None
+                selector.unregister(probe.sock)
+                probe.code, probe.ended = probe.sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR), now
+            return len(events)
+
         selector = selectors.DefaultSelector()
         for probe in waiting:
             assert probe.sock is not None
             selector.register(probe.sock, selectors.EVENT_WRITE, probe)
-        left = len(waiting) - _note_answers(selector, selector.select(0))
+        left = len(waiting) - note(selector.select(0))
         if not left:
             selector.close()
             return
-        wake_read, self._wake = socket.socketpair()
+        wake_read, self._wake = os.pipe()
         selector.register(wake_read, selectors.EVENT_READ, None)
         self._watching = _thread.allocate_lock()
         self._watching.acquire()
@@ -114,12 +116,12 @@ class EarlyConnects:
                     events = selector.select()
                     if any(key.data is None for key, _ in events):  # _stop()
                         return
-                    left -= _note_answers(selector, events)
+                    left -= note(events)
             except OSError:
                 pass
             finally:
                 selector.close()
-                wake_read.close()
+                os.close(wake_read)
                 assert self._watching is not None
                 self._watching.release()
 
@@ -130,11 +132,11 @@ class EarlyConnects:
         if self._watching is None or self._wake is None:
             return
         try:  # noqa: SIM105 - contextlib is one import more before the connects
-            self._wake.send(b"\0")
-        except OSError:  # the thread ended already: every probe had answered
+            os.write(self._wake, b"\0")
+        except OSError:  # the thread ended already (every probe had answered) and closed its end
             pass
         self._watching.acquire()
-        self._wake.close()
+        os.close(self._wake)
         self._wake, self._watching = None, None
 
     def take(self, address: str, port: int, timeout: float) -> EarlyProbe | None:

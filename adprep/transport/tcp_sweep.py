@@ -9,6 +9,7 @@ RST (refused), or silence until the probe's own deadline (timeout). Verdicts are
 
 from __future__ import annotations
 
+import _socket
 import errno
 import selectors
 import socket
@@ -46,7 +47,7 @@ def sweep_tcp(
     started_at = [0.0] * len(pairs)
     # Probes in flight, in the order they started: with one timeout for all, also deadline order.
     # A probe that finished early stays until it reaches the head (``results[i]`` tells it is done).
-    inflight: deque[tuple[float, int, socket.socket]] = deque()
+    inflight: deque[tuple[float, int, _socket.socket]] = deque()  # socket.socket, or _socket's (early)
     active = 0
     selector = selectors.DefaultSelector()
     clock = time.perf_counter
@@ -63,7 +64,7 @@ def sweep_tcp(
         if on_done is not None:
             on_done()
 
-    def settle(i: int, sock: socket.socket | None, code: int, ended: float | None = None) -> None:
+    def settle(i: int, sock: _socket.socket | None, code: int, ended: float | None = None) -> None:
         """Record what the kernel said about probe ``i`` (0: connected), at ``ended`` (default now), and
         close its socket (None: an early connect closed when the kernel answered at once)."""
         if code == 0 and sock is not None:
@@ -133,7 +134,7 @@ def sweep_tcp(
             wait = inflight[0][0] - clock()
             for key, _ in selector.select(wait) if wait > 0 else ():
                 sock = key.fileobj
-                assert isinstance(sock, socket.socket)
+                assert isinstance(sock, _socket.socket)
                 selector.unregister(sock)
                 active -= 1
                 settle(key.data, sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
