@@ -6,7 +6,7 @@ Stable: check ids, field names and status values. Additive changes keep ``schema
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adprep.model import CheckResult, Report, Vantage
@@ -122,7 +122,7 @@ def _result_text(r: CheckResult, newline: str) -> str:
         ",", inner, '"status": ', string(r.status.value),
         ",", inner, '"title": ', string(r.title),
         ",", inner, '"target": ', "null" if r.target is None else string(r.target),
-        ",", inner, '"facts": ', _indented(dict(r.facts), inner),
+        ",", inner, '"facts": ', _facts_text(r.facts, inner),
         ",", inner, '"remedy": ', "null" if r.remedy is None else string(r.remedy),
         ",", inner, '"adc_error": ', "null" if r.adc_error is None else string(r.adc_error),
     ]  # fmt: skip
@@ -132,6 +132,27 @@ def _result_text(r: CheckResult, newline: str) -> str:
         pieces += [",", inner, '"vantage": ', string(r.vantage)]
     pieces += [newline, "}"]
     return "".join(pieces)
+
+
+def _facts_text(facts: Mapping[str, object], newline: str) -> str:
+    """``_indented(dict(facts), newline)``: the usual facts (names to strings and whole numbers) without
+    a call per value; anything else through :func:`_indented`."""
+    if not facts:
+        return "{}"
+    string = json.encoder.encode_basestring
+    inner = newline + "  "
+    items = []
+    for k, v in facts.items():
+        if type(k) is not str:  # not a fact name (a test's dict): the general encoder's keys
+            return _indented(dict(facts), newline)
+        name = string(k)
+        if isinstance(v, str) and type(v) is str:
+            items.append(name + ": " + string(v))
+        elif isinstance(v, int) and type(v) is int:  # not bool
+            items.append(name + ": " + int.__repr__(v))
+        else:
+            items.append(name + ": " + _indented(v, inner))
+    return "{" + inner + ("," + inner).join(items) + newline + "}"
 
 
 def _indented(value: object, newline: str) -> str:
