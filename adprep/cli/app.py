@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from adprep.cli.exit import ExitStatus, exit_status_for, exit_status_for_plan
-from adprep.model import Report
+from adprep.model import CheckResult, Report
 
 if TYPE_CHECKING:
     from adprep.checks.drift import Baseline
     from adprep.prep.plan import ApplyResult, Plan
     from adprep.render.digest import Fixes
+    from adprep.render.json import ResultTexts
     from adprep.render.plan import PlanJsonWriter, PlanTableWriter
     from adprep.transport.early_tcp import EarlyConnects
 
@@ -43,11 +44,19 @@ class App:
     """Set by ``report_options`` before the command runs (the commands pass only format and output)."""
     early: EarlyConnects | None = None
     """Connects begun before the command line loaded (:mod:`adprep.cli.head_start`), for ``ports``."""
+    _ahead: ResultTexts | None = field(default=None, init=False, repr=False)
+    """Results :meth:`load_renderer`'s encoder wrote ahead of the report."""
 
-    def load_renderer(self, fmt: Format) -> None:
-        """Import ``fmt``'s renderer now (before a probe waits on its timeout) rather than after."""
-        if fmt == "json":
-            import adprep.render.json  # noqa: F401
+    def load_renderer(self, fmt: Format) -> Callable[[CheckResult], None] | None:
+        """Import ``fmt``'s renderer now (before a probe waits on its timeout) rather than after; for
+        JSON, also what encodes each result as it comes (``run_ports``' ``on_result``), so a sweep's
+        early results are written while it waits for its slowest probes."""
+        if fmt != "json":
+            return None
+        from adprep.render.json import ResultTexts
+
+        self._ahead = ResultTexts()
+        return self._ahead.add
 
     def emit_report(self, report: Report, *, fmt: Format, output: Path | None) -> ExitStatus:
         """Render ``report`` to stdout or ``output`` and return the exit status it implies.
@@ -83,7 +92,7 @@ class App:
             from adprep.render.json import iter_json
 
             # In pieces: a report of thousands of results is never whole in memory as text.
-            pieces = iter_json(report, exit_status=int(status))
+            pieces = iter_json(report, exit_status=int(status), ahead=self._ahead)
         elif fmt == "junit":
             from adprep.render.junit import render_junit
 

@@ -162,15 +162,17 @@ def run_ports(
     *,
     on_done: Callable[[], None] | None = None,
     early: EarlyConnects | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> Report:
     """Probe every target and port concurrently, from every vantage at once, and return the report.
 
     ``early``: connects begun before the command line loaded, which a TCP-only sweep from this host
-    takes over (:mod:`adprep.cli.head_start`).
+    takes over (:mod:`adprep.cli.head_start`). ``on_result``: given each verdict such a sweep reaches
+    while it still waits for slower probes (a renderer may encode it then).
     """
     started = now()
     if not (settings.vantages or settings.udp or settings.icmp):
-        results, sources = _tcp_ports_here(settings, on_done, early)
+        results, sources = _tcp_ports_here(settings, on_done, early, on_result)
         return build_report("ports", started_at=started, targets=settings.targets, results=results,
                             vantage=make_vantage(settings.vantage, sources))  # fmt: skip
     import asyncio
@@ -187,7 +189,10 @@ def run_ports(
 
 
 def _tcp_ports_here(
-    settings: PortsSettings, on_done: Callable[[], None] | None, early: EarlyConnects | None = None
+    settings: PortsSettings,
+    on_done: Callable[[], None] | None,
+    early: EarlyConnects | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> tuple[list[CheckResult], dict[str, str | None]]:
     """The lean path: TCP only, from this host, without an event loop."""
     from adprep.collect.tcp_ports import collect_tcp_ports
@@ -197,7 +202,9 @@ def _tcp_ports_here(
     known: dict[TcpProbe, CheckResult] = {}
 
     def judge(probe: TcpProbe) -> None:  # the answers that came first, judged while the sweep waits
-        known[probe] = tcp_verdict(settings, probe)
+        known[probe] = result = tcp_verdict(settings, probe)
+        if on_result is not None:
+            on_result(result)
 
     facts = collect_tcp_ports(
         plan_port_jobs(settings.targets, settings.tcp), timeout=settings.timeout, concurrency=concurrency,

@@ -83,11 +83,34 @@ def render_json(report: Report, *, exit_status: int | None = None) -> str:
 _RESULTS = "\x00adprep-results\x00"
 
 
-def iter_json(report: Report, *, exit_status: int | None = None, piece: int = 1 << 16) -> Iterator[str]:
+class ResultTexts:
+    """Results encoded ahead of their report (while a sweep waits for its slowest probes), for
+    :func:`iter_json` to reuse: each text is kept with the very result it encodes."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[CheckResult, str]] = {}
+
+    def add(self, result: CheckResult) -> None:
+        self._texts[id(result)] = (result, _result_text(result, _RESULT_NEWLINE))
+
+    def get(self, result: CheckResult) -> str | None:
+        """The text of ``result`` (this object: a redacted copy is another), if it was encoded."""
+        entry = self._texts.get(id(result))
+        return entry[1] if entry is not None and entry[0] is result else None
+
+
+#: A result sits two levels deep: the envelope, then the list.
+_RESULT_NEWLINE = "\n    "
+
+
+def iter_json(
+    report: Report, *, exit_status: int | None = None, piece: int = 1 << 16, ahead: ResultTexts | None = None
+) -> Iterator[str]:
     """:func:`render_json`'s text, exactly, in pieces of about ``piece`` characters.
 
     Results are encoded one at a time, so a report of 10,000 results never exists whole as text (or
-    as a list of a million small strings, which is what ``json.dumps`` with an indent builds).
+    as a list of a million small strings, which is what ``json.dumps`` with an indent builds); those
+    in ``ahead`` were encoded already.
     """
     envelope = _envelope(report, _RESULTS, exit_status=exit_status)
     # The last occurrence: only ``redacted`` and ``exit_status`` (no text) follow the results, while a
@@ -99,7 +122,7 @@ def iter_json(report: Report, *, exit_status: int | None = None, piece: int = 1 
     pending = [head, "[\n    "]
     size = 0
     for i, r in enumerate(report.results):
-        text = _result_text(r, "\n    ")  # a result sits two levels deep: envelope, then the list
+        text = (ahead.get(r) if ahead is not None else None) or _result_text(r, _RESULT_NEWLINE)
         pending.append(text if i == 0 else ",\n    " + text)
         size += len(text)
         if size >= piece:

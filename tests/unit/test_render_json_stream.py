@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adprep.model import CheckResult, ErrorReason, Report, Status, Vantage
-from adprep.render.json import iter_json, render_json
+from adprep.render.json import ResultTexts, iter_json, render_json
 
 T = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 # Any text: newlines, quotes, control characters, non-ASCII, lone surrogates' neighbours.
@@ -69,3 +69,18 @@ def test_a_large_report_comes_in_pieces_of_about_the_size_asked() -> None:
                 for i in range(2000)])  # fmt: skip
     pieces = list(iter_json(r, exit_status=1, piece=4096))
     assert len(pieces) > 20 and max(len(p) for p in pieces) < 4096 * 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(results=st.lists(RESULT, max_size=6), ahead=st.lists(st.booleans(), max_size=6))
+def test_results_encoded_ahead_give_the_same_text(results: list[CheckResult], ahead: list[bool]) -> None:
+    # Given some results encoded ahead of their report (as a sweep does while it waits), and a copy
+    # of one (what --redact makes) that was not
+    texts = ResultTexts()
+    for r, early in zip(results, ahead, strict=False):
+        if early:
+            texts.add(r)
+    copies = [CheckResult(**vars(r)) for r in results]
+    # Then the report's text is the same, for the results and for their copies
+    assert "".join(iter_json(report(results), ahead=texts)) == render_json(report(results))
+    assert "".join(iter_json(report(copies), ahead=texts)) == render_json(report(copies))

@@ -89,11 +89,9 @@ def ports(
     settings = dataclasses.replace(
         settings, relay=via_options.relay(whole, settings.vantages, concurrency=settings.concurrency)
     )
-    app.load_renderer(
-        fmt
-    )  # now, not after a sweep that waited on a timeout (while a head start's connects wait)
+    encode = app.load_renderer(fmt)  # now, not after a sweep that waited on a timeout
     with app.progress(probe_count(settings), "probing ports") as tick:
-        report = run_ports(settings, on_done=tick, early=app.early)
+        report = run_ports(settings, on_done=tick, early=app.early, on_result=encode)
     return int(app.emit_report(report, fmt=fmt, output=output))
 
 
