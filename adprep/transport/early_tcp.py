@@ -83,29 +83,35 @@ class EarlyConnects:
 
     def _watch(self, waiting: list[EarlyProbe]) -> None:
         """Note each answer's time: those already in at once (a loopback's, a near LAN's), then the
-        rest on a thread until :meth:`_stop` (the sweep's selector does it after)."""
-        import selectors
+        rest on a thread until :meth:`_stop` (the sweep's selector does it after). ``poll(2)``, not a
+        selector: a few microseconds less per connect. Without it (Windows), the sweep notes them."""
+        import select
 
-        def note(events: list[tuple[selectors.SelectorKey, int]]) -> int:
-            """Record each probe's answer (SO_ERROR: 0 or the error) and its time; stop watching it."""
-            now = time.perf_counter()
-            for key, _ in events:
-                probe = key.data
-                assert probe is not None and probe.sock is not None
-                selector.unregister(probe.sock)
-                probe.code, probe.ended = probe.sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR), now
-            return len(events)
-
-        selector = selectors.DefaultSelector()
+        if not hasattr(select, "poll"):
+            return
+        poller = select.poll()
+        watched: dict[int, EarlyProbe] = {}
         for probe in waiting:
             assert probe.sock is not None
-            selector.register(probe.sock, selectors.EVENT_WRITE, probe)
-        left = len(waiting) - note(selector.select(0))
+            watched[probe.sock.fileno()] = probe
+            poller.register(probe.sock, select.POLLOUT)
+
+        def note(events: list[tuple[int, int]]) -> int:
+            """Record each probe's answer (SO_ERROR: 0 or the error) and its time; stop watching it."""
+            now, noted = time.perf_counter(), 0
+            for fd, _ in events:
+                probe = watched.pop(fd, None)
+                if probe is not None and probe.sock is not None:
+                    poller.unregister(fd)
+                    probe.code, probe.ended = probe.sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR), now
+                    noted += 1
+            return noted
+
+        left = len(waiting) - note(poller.poll(0))
         if not left:
-            selector.close()
             return
         wake_read, self._wake = os.pipe()
-        selector.register(wake_read, selectors.EVENT_READ, None)
+        poller.register(wake_read, select.POLLIN)
         self._watching = _thread.allocate_lock()
         self._watching.acquire()
 
@@ -113,14 +119,13 @@ class EarlyConnects:
             nonlocal left
             try:  # an OSError here (none is expected) leaves the answers to the sweep, as without a head start
                 while left:
-                    events = selector.select()
-                    if any(key.data is None for key, _ in events):  # _stop()
+                    events = poller.poll()
+                    if any(fd == wake_read for fd, _ in events):  # _stop()
                         return
                     left -= note(events)
             except OSError:
                 pass
             finally:
-                selector.close()
                 os.close(wake_read)
                 assert self._watching is not None
                 self._watching.release()
