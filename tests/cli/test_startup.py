@@ -24,3 +24,24 @@ def test_a_tcp_only_ports_run_imports_no_event_loop_and_no_codec(tmp_path: Path)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # Then it finished (closed port: exit 1) without importing any of them
     assert proc.stdout.split() == ["1"], proc.stdout + proc.stderr
+
+
+def test_the_head_start_imports_nothing_before_its_connects() -> None:
+    # Given a fresh interpreter, when the program's head start is imported (adprep.cli.launch does
+    # it first), then the only modules it loaded are its own and the C socket module: the connects
+    # of a plain TCP sweep leave before enum, selectors, typing, re or click load
+    code = (
+        "import sys; before = set(sys.modules); import adprep.cli.head_start; "
+        "print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(proc.stdout.split())
+    ours = {m for m in loaded if m == "adprep" or m.startswith("adprep.")}
+    assert loaded - ours <= {"_socket", "errno", "_thread"}, loaded
+    assert ours == {
+        "adprep",
+        "adprep.cli",
+        "adprep.cli.head_start",
+        "adprep.transport",
+        "adprep.transport.early_tcp",
+    }
