@@ -117,16 +117,8 @@ class App:
         if fmt != "json":
             pieces = (text,)
         if output is None:
-            try:
-                for piece in pieces:
-                    click.echo(piece, nl=False)
-            except OSError as e:  # a full disk, an I/O error (click drops a closed pipe's): no bug of ours
-                from adprep.errors import InputError
-
-                raise InputError(
-                    f"Cannot write the report to standard output: {e.strerror or e}",
-                    hint="Check where standard output goes (a full disk?), or write it with -o FILE.",
-                ) from None
+            for piece in pieces:
+                click.echo(piece, nl=False)
         else:
             write_text_atomic(output, pieces)
             if not self.quiet:

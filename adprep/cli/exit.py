@@ -4,6 +4,7 @@ exception means as an exit status. Commands and :func:`adprep.cli.main.main` onl
 from __future__ import annotations
 
 import enum
+import errno
 from collections.abc import Iterable
 
 import click
@@ -66,11 +67,24 @@ def exit_status_for_plan(*, failed: bool) -> ExitStatus:
     return ExitStatus.FAILED if failed else ExitStatus.OK
 
 
+#: What the system says when a write cannot happen (a full disk or quota, a read-only file system,
+#: an I/O error): the host's state, not a bug of adprep's, wherever the write was (help, a listing…).
+HOST_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def host_write_error(e: BaseException) -> bool:
+    """Whether ``e`` is the system refusing a write (see :data:`HOST_WRITE_ERRNOS`)."""
+    return isinstance(e, OSError) and e.errno in HOST_WRITE_ERRNOS
+
+
 def exit_status_for_exception(e: BaseException) -> ExitStatus:
     """What an exception that ended a command means: bad usage or input (2, nothing was sent), an
-    adprep error that stopped it (3), an interruption (130), anything else a bug (4)."""
+    adprep error or a write the system refused that stopped it (3), an interruption (130), anything
+    else a bug (4)."""
     if isinstance(e, KeyboardInterrupt | click.exceptions.Abort):
         return ExitStatus.INTERRUPTED
+    if host_write_error(e):
+        return ExitStatus.ERROR
     if isinstance(e, click.ClickException | InputError):
         return ExitStatus.USAGE
     if isinstance(e, AdprepError):

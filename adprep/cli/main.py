@@ -11,7 +11,7 @@ import click
 
 from adprep import __version__
 from adprep.cli.app import App
-from adprep.cli.exit import ExitStatus, exit_status_for_exception
+from adprep.cli.exit import ExitStatus, exit_status_for_exception, host_write_error
 from adprep.errors import AdprepError
 
 if TYPE_CHECKING:
@@ -185,6 +185,9 @@ def _sentence(e: BaseException, status: ExitStatus) -> str:
     if isinstance(e, AdprepError):
         prefix = "error" if status is ExitStatus.USAGE else "could not run"
         return f"adprep: {prefix}: {_one_line(e.sentence())}"
+    if host_write_error(e):
+        assert isinstance(e, OSError)
+        return f"adprep: could not run: a write failed: {e.strerror}. Check the disk (space, quota) where the output goes."
     return (
         f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
         "traceback and report it."

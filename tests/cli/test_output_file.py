@@ -42,7 +42,7 @@ def test_a_report_file_is_replaced_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
-def test_a_full_disk_under_standard_output_is_one_sentence_not_a_bug() -> None:
+def test_a_full_disk_under_standard_output_is_one_sentence_not_a_bug() -> None:  # help, listings: the same
     # Given standard output on a device that is always full, when the program writes a report there
     import subprocess
     import sys
@@ -53,9 +53,9 @@ def test_a_full_disk_under_standard_output_is_one_sentence_not_a_bug() -> None:
             [str(program), "ports", "--tcp", "9", "--timeout", "0.5", "--format", "json", "127.0.0.1"],
             stdout=full, stderr=subprocess.PIPE, text=True, timeout=30, check=False,
         )  # fmt: skip
-    # Then exit 2, with one sentence naming what failed (no "internal error", no traceback)
-    assert proc.returncode == 2, proc.stderr
+    # Then exit 3 (could not run), with one sentence naming what failed (no "internal error", no traceback)
+    assert proc.returncode == 3, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "adprep: error: Cannot write the report to standard output: No space left on device. Check where "
-        "standard output goes (a full disk?), or write it with -o FILE."
+        "adprep: could not run: a write failed: No space left on device. Check the disk (space, quota) where "
+        "the output goes."
     ]
