@@ -1,10 +1,12 @@
-"""Loopback peers shared by tests: a UDP echo server, a TCP listener and a port nothing listens on."""
+"""Loopback peers shared by tests: a UDP echo server, a TCP listener, a port nothing listens on and
+one whose SYNs go unanswered."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -44,3 +46,25 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def silent_port() -> Iterator[int]:
+    """A TCP port on 127.0.0.1 whose SYNs go unanswered (filtered, as far as a client can tell): a
+    listener with a full accept queue drops them (Linux); yields its port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(0)
+        port = s.getsockname()[1]
+        fillers = []
+        for _ in range(2):  # backlog 0 admits one connection; the next ones fill the SYN side
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            fillers.append(c)
+        time.sleep(0.05)
+        try:
+            yield port
+        finally:
+            for c in fillers:
+                c.close()

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from adprep.cli import head_start as hs
 from adprep.transport.early_tcp import EarlyConnects
 from adprep.transport.tcp_sweep import sweep_tcp
+from tests import loopback
 from tests.loopback import tcp_listener, unused_port
 
 ADPREP = Path(sys.executable).parent / "adprep"
@@ -28,23 +29,8 @@ ADPREP = Path(sys.executable).parent / "adprep"
 
 @pytest.fixture
 def silent_port() -> Iterator[int]:
-    """A port whose SYNs go unanswered: a listener with a full accept queue drops them (Linux)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(0)
-        port = s.getsockname()[1]
-        fillers = []
-        for _ in range(2):
-            c = socket.socket()
-            c.setblocking(False)
-            c.connect_ex(("127.0.0.1", port))
-            fillers.append(c)
-        time.sleep(0.05)
-        try:
-            yield port
-        finally:
-            for c in fillers:
-                c.close()
+    with loopback.silent_port() as port:
+        yield port
 
 
 # -- the sweep takes over early connects -------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from adprep.transport.tcp import probe_tcp
 from adprep.transport.tcp_sweep import sweep_tcp
+from tests import loopback
 
 
 @pytest.fixture
@@ -33,23 +34,8 @@ def dead_port() -> int:
 
 @pytest.fixture
 def silent_port() -> Iterator[int]:
-    """A port whose SYNs go unanswered: a listener with a full accept queue drops them (Linux)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(0)
-        port = s.getsockname()[1]
-        fillers = []
-        for _ in range(2):  # backlog 0 admits one connection; the next ones fill the SYN side
-            c = socket.socket()
-            c.setblocking(False)
-            c.connect_ex(("127.0.0.1", port))
-            fillers.append(c)
-        time.sleep(0.05)
-        try:
-            yield port
-        finally:
-            for c in fillers:
-                c.close()
+    with loopback.silent_port() as port:
+        yield port
 
 
 def test_open_refused_and_order(listener: int, dead_port: int) -> None:
