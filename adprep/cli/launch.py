@@ -14,12 +14,18 @@ import sys
 
 
 def main() -> int:
-    from adprep.cli.head_start import head_start
-
-    early = head_start(sys.argv[1:], os.environ)
+    early = None
     try:
-        from adprep.cli.main import main as run
+        from adprep.cli.head_start import head_start
 
+        early = head_start(sys.argv[1:], os.environ)
+        from adprep.cli.main import main as run
+    except KeyboardInterrupt:  # Ctrl-C before the command line (which handles it after) has loaded
+        if early is not None:
+            early.close()
+        sys.stderr.write("adprep: interrupted.\n")
+        return 130  # ExitStatus.INTERRUPTED, without loading what defines it
+    try:
         status = run(early=early)
     finally:
         if early is not None:

@@ -260,3 +260,19 @@ def test_a_command_line_click_refuses_sends_nothing() -> None:
         server.settimeout(0.2)
         with pytest.raises(TimeoutError):
             server.accept()
+
+
+def test_ctrl_c_before_the_command_line_loads_is_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a Ctrl-C while the head start runs (before click, which handles it later, has loaded)
+    from adprep.cli import launch
+
+    def interrupted(argv: object, environ: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hs, "head_start", interrupted)
+    monkeypatch.setattr(sys, "argv", ["adprep", "ports", "127.0.0.1", "--tcp", "9"])
+    # Then the program says so in one line and exits 130, no traceback
+    assert launch.main() == 130
+    assert capsys.readouterr().err == "adprep: interrupted.\n"
