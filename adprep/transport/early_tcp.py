@@ -3,8 +3,8 @@
 Loading click and adprep takes a Python process tens of milliseconds, and a sweep with a filtered
 address then waits its whole timeout on top. :func:`adprep.cli.head_start.head_start` reads a plain
 ``adprep ports … --tcp …`` command line with nothing but the standard library and starts its
-connects here first. While the rest loads, a thread notes when each answer comes (so a probe's
-``elapsed_ms`` is the peer's, not the start-up's); the sweep
+connects here first. The answers already in are timed at once with poll(2), and a thread times
+the rest while adprep loads (so a probe's ``elapsed_ms`` is the peer's, not the start-up's); the sweep
 (:func:`adprep.transport.tcp_sweep.sweep_tcp`) then takes each connect over where it stands: a probe's
 timeout still runs from its own SYN, and its verdict is the one a sweep that started it would have
 reached. What no sweep takes is closed, unused, at exit.
