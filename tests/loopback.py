@@ -7,12 +7,12 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def udp_echo() -> Iterator[int]:
-    """A UDP server on 127.0.0.1 that sends every datagram back; yields its port."""
+def udp_responder(answer: Callable[[bytes], bytes]) -> Iterator[int]:
+    """A UDP server on 127.0.0.1 that answers every datagram with ``answer(datagram)``; yields its port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
@@ -22,7 +22,7 @@ def udp_echo() -> Iterator[int]:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 data, peer = sock.recvfrom(65535)
-                sock.sendto(data, peer)
+                sock.sendto(answer(data), peer)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -32,6 +32,13 @@ def udp_echo() -> Iterator[int]:
         stop.set()
         thread.join()
         sock.close()
+
+
+@contextlib.contextmanager
+def udp_echo() -> Iterator[int]:
+    """A UDP server on 127.0.0.1 that sends every datagram back; yields its port."""
+    with udp_responder(lambda data: data) as port:
+        yield port
 
 
 @contextlib.contextmanager

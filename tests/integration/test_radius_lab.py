@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from adprep.transport.network import LocalNetwork
 from adprep.transport.radius import exchange
 from adprep.wire import radius as wire
 from tests.conftest import LabRadius
+from tests.loopback import udp_responder
 
 pytestmark = pytest.mark.lab
 
@@ -150,37 +150,19 @@ def test_port_with_no_listener_is_closed_at_once(radius_lab: LabRadius) -> None:
 @pytest.fixture
 def impostor() -> Iterator[tuple[str, int]]:
     """A UDP peer on 127.0.0.1 that answers every request with an Access-Reject signed with another secret."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            req = wire.decode_packet(data)
-            sock.sendto(
-                wire.encode_reply(
-                    wire.Code.ACCESS_REJECT,
-                    [],
-                    secret=b"the-servers-own-secret",
-                    identifier=req.identifier,
-                    request_authenticator=req.authenticator,
-                ),
-                peer,
-            )
+    def reject(data: bytes) -> bytes:
+        req = wire.decode_packet(data)
+        return wire.encode_reply(
+            wire.Code.ACCESS_REJECT,
+            [],
+            secret=b"the-servers-own-secret",
+            identifier=req.identifier,
+            request_authenticator=req.authenticator,
+        )
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
+    with udp_responder(reject) as port:
+        yield ("127.0.0.1", port)
 
 
 def test_reply_signed_with_another_secret_is_a_bad_authenticator(impostor: tuple[str, int]) -> None:

@@ -4,7 +4,6 @@ concurrency cap, and the same verdicts as the asyncio probe. Loopback sockets on
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Iterator
 
@@ -17,19 +16,13 @@ from tests import loopback
 
 @pytest.fixture
 def listener() -> Iterator[int]:
-    """A port on 127.0.0.1 that accepts handshakes (the kernel completes them; nobody accepts)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(64)
-        yield s.getsockname()[1]
+    with loopback.tcp_listener() as port:
+        yield port
 
 
 @pytest.fixture
 def dead_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (bound, never listening: the kernel refuses)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return loopback.unused_port()
 
 
 @pytest.fixture
