@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import errno
 from collections.abc import Iterable
+from typing import TypeGuard
 
 import click
 
@@ -72,7 +73,7 @@ def exit_status_for_plan(*, failed: bool) -> ExitStatus:
 HOST_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
-def host_write_error(e: BaseException) -> bool:
+def host_write_error(e: BaseException) -> TypeGuard[OSError]:
     """Whether ``e`` is the system refusing a write (see :data:`HOST_WRITE_ERRNOS`)."""
     return isinstance(e, OSError) and e.errno in HOST_WRITE_ERRNOS
 

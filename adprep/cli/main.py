@@ -186,7 +186,6 @@ def _sentence(e: BaseException, status: ExitStatus) -> str:
         prefix = "error" if status is ExitStatus.USAGE else "could not run"
         return f"adprep: {prefix}: {_one_line(e.sentence())}"
     if host_write_error(e):
-        assert isinstance(e, OSError)
         return f"adprep: could not run: a write failed: {e.strerror}. Check the disk (space, quota) where the output goes."
     return (
         f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "

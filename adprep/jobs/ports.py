@@ -52,6 +52,12 @@ class PortsSettings:
     """Where to probe from (``--via``); empty: this host only."""
     relay: RelayOptions = field(default_factory=RelayOptions)
 
+    @property
+    def profile_source(self) -> str | None:
+        """The public list the profile's ports come from (an advisory port's verdict names it)."""
+        chosen = req.PORT_PROFILES.get(self.profile or "")
+        return chosen.source if chosen else None
+
 
 def ports_settings(
     *,
@@ -127,10 +133,9 @@ def check_port_facts(
     verdicts :func:`tcp_verdict` already gave (while a sweep waited for its slowest probes)."""
     known = known or {}
     results: list[CheckResult] = [known.get(p) or tcp_verdict(settings, p) for p in facts.tcp]
-    profile = req.PORT_PROFILES.get(settings.profile or "")
-    source = profile.source if profile else None
     results.extend(
-        check_udp_port(u, advisory=u.port in settings.advisory_udp, source=source) for u in facts.udp
+        check_udp_port(u, advisory=u.port in settings.advisory_udp, source=settings.profile_source)
+        for u in facts.udp
     )
     results.extend(check_rpc_interface(r) for r in facts.rpc)
     results.extend(check_icmp_echo(e) for e in facts.icmp)
@@ -144,10 +149,7 @@ def check_port_facts(
 
 def tcp_verdict(settings: PortsSettings, probe: TcpProbe) -> CheckResult:
     """The verdict on one TCP probe under ``settings`` (its profile's advisory ports and source)."""
-    profile = req.PORT_PROFILES.get(settings.profile or "")
-    return check_tcp_port(
-        probe, advisory=probe.port in settings.advisory_tcp, source=profile.source if profile else None
-    )
+    return check_tcp_port(probe, advisory=probe.port in settings.advisory_tcp, source=settings.profile_source)
 
 
 def _port_key(check_id: str) -> tuple[int, str]:
