@@ -1,4 +1,7 @@
-"""The app object passed to every command (``pass_obj``), and report output."""
+"""The app object passed to every command (``pass_obj``), and report output.
+
+Nothing here loads click: the plain sweep (:mod:`adprep.cli.plain`) writes its report through
+:class:`App` too."""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-
-import click
 
 from adprep.cli.exit import ExitStatus, exit_status_for, exit_status_for_plan
 from adprep.model import CheckResult, Report
@@ -43,7 +44,8 @@ class App:
     report_settings: ReportSettings = field(default_factory=ReportSettings)
     """Set by ``report_options`` before the command runs (the commands pass only format and output)."""
     early: EarlyConnects | None = None
-    """Connects begun before the command line loaded (:mod:`adprep.cli.head_start`), for ``ports``."""
+    """Connects begun before the command loaded (:mod:`adprep.cli.head_start`), for the plain sweep
+    (:mod:`adprep.cli.plain`)."""
     _ahead: ResultTexts | None = field(default=None, init=False, repr=False)
     """Results :meth:`load_renderer`'s encoder wrote ahead of the report."""
 
@@ -118,14 +120,14 @@ class App:
             pieces = (text,)
         if output is None:
             for piece in pieces:
-                click.echo(piece, nl=False)
+                echo(piece)
         else:
             write_text_atomic(output, pieces)
             if not self.quiet:
                 s = report.summary
-                click.echo(
+                echo(
                     f"adprep: report written to {output} ({s.passed} passed, {s.warned} warnings, "
-                    f"{s.failed} failed, {s.errors} could not run)",
+                    f"{s.failed} failed, {s.errors} could not run)\n",
                     err=True,
                 )
         return status
@@ -135,9 +137,9 @@ class App:
         from adprep.render.plan import render_plan_json, render_plan_table
 
         if fmt == "json":
-            click.echo(render_plan_json(plan, result, dry_run=dry_run), nl=False)
+            echo(render_plan_json(plan, result, dry_run=dry_run))
         else:
-            click.echo(render_plan_table(plan, result, dry_run=dry_run, color=sys.stdout.isatty()), nl=False)
+            echo(render_plan_table(plan, result, dry_run=dry_run, color=sys.stdout.isatty()))
         return exit_status_for_plan(failed=result is not None and bool(result.failed))
 
     def plan_writer(self, command: str, *, fmt: str, dry_run: bool) -> PlanJsonWriter | PlanTableWriter:
@@ -145,9 +147,7 @@ class App:
         whether a change failed (exit 1)."""
         from adprep.render.plan import PlanJsonWriter, PlanTableWriter
 
-        def write(text: str) -> None:
-            click.echo(text, nl=False)
-
+        write = echo
         if fmt == "json":
             return PlanJsonWriter(command, write, dry_run=dry_run)
         return PlanTableWriter(command, write, dry_run=dry_run, color=sys.stdout.isatty())
@@ -164,6 +164,19 @@ class App:
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(label, total=total)
             yield lambda: bar.advance(task)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """Write ``text`` to standard output (or error) at once, as ``click.echo(text, nl=False)`` does. A
+    stream that cannot encode it (``PYTHONIOENCODING=ascii``) gets replacement characters, as click
+    gives it, rather than an error."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "ascii"
+        stream.write(text.encode(encoding, "replace").decode(encoding))
+    stream.flush()
 
 
 def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:

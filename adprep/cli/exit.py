@@ -1,5 +1,8 @@
 """Exit statuses, in one place (documented in the README): what a report, a plan, a fix or an
-exception means as an exit status. Commands and :func:`adprep.cli.main.main` only ask here."""
+exception means as an exit status, and the one sentence an exception ends a run with. Commands,
+:func:`adprep.cli.main.main` and the plain sweep (:mod:`adprep.cli.plain`) only ask here; click's own
+exceptions (a usage error, an aborted prompt) are mapped in :mod:`adprep.cli.main`, which alone loads
+click."""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import enum
 import errno
 from collections.abc import Iterable
 from typing import TypeGuard
-
-import click
 
 from adprep.errors import AdprepError, InputError
 from adprep.model import CheckResult, ErrorReason, Report, Status
@@ -79,15 +80,29 @@ def host_write_error(e: BaseException) -> TypeGuard[OSError]:
 
 
 def exit_status_for_exception(e: BaseException) -> ExitStatus:
-    """What an exception that ended a command means: bad usage or input (2, nothing was sent), an
-    adprep error or a write the system refused that stopped it (3), an interruption (130), anything
-    else a bug (4)."""
-    if isinstance(e, KeyboardInterrupt | click.exceptions.Abort):
+    """What an exception that ended a command means: bad input (2, nothing was sent), an adprep error
+    or a write the system refused that stopped it (3), an interruption (130), anything else a bug (4)."""
+    if isinstance(e, KeyboardInterrupt):
         return ExitStatus.INTERRUPTED
     if host_write_error(e):
         return ExitStatus.ERROR
-    if isinstance(e, click.ClickException | InputError):
+    if isinstance(e, InputError):
         return ExitStatus.USAGE
     if isinstance(e, AdprepError):
         return ExitStatus.ERROR
     return ExitStatus.BUG
+
+
+def sentence_for_exception(e: BaseException, status: ExitStatus) -> str:
+    """The one line on stderr for an exception that ended a command (``status``: what it means)."""
+    if status is ExitStatus.INTERRUPTED:
+        return "adprep: interrupted."
+    if isinstance(e, AdprepError):
+        prefix = "error" if status is ExitStatus.USAGE else "could not run"
+        return f"adprep: {prefix}: {' '.join(e.sentence().split())}"
+    if host_write_error(e):
+        return f"adprep: could not run: a write failed: {e.strerror}. Check the disk (space, quota) where the output goes."
+    return (
+        f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
+        "traceback and report it."
+    )

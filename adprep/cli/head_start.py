@@ -4,8 +4,9 @@
 [--format F]`` waits for its filtered ports' timeout after the tens of milliseconds an interpreter
 takes to load the command line. :func:`head_start` reads such a command line with the standard
 library only and starts its connects at once (:class:`adprep.transport.early_tcp.EarlyConnects`);
-the command then parses its arguments with click as always, and the sweep takes each connect over
-(a probe's timeout still runs from its own SYN).
+the sweep takes each connect over (a probe's timeout still runs from its own SYN). Since such a
+command line holds nothing else for click to read or check, it then runs without click
+(:mod:`adprep.cli.plain`).
 
 It is deliberately narrow. Anything it does not read exactly as click will (another option, a host
 name, ``127.1``, a port range, ``--config`` or ``ADPREP_CONFIG``, more pairs than the concurrency
@@ -26,38 +27,65 @@ FORMATS = ("table", "json", "junit", "markdown", "html", "openmetrics")
 #: ``--timeout`` and ``--concurrency`` when not given (adprep.cli.commands.ports).
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_CONCURRENCY = 256
+#: ``--format`` when not given (adprep.cli.options.report_options).
+DEFAULT_FORMAT = "table"
 
 
-def head_start(argv: Sequence[str], environ: Mapping[str, str]) -> EarlyConnects | None:
-    """The connects of ``argv`` begun, when it is a command line this reads exactly; else None."""
+class Plan:
+    """A plain ``adprep ports`` sweep, as click reads its command line (and environment)."""
+
+    __slots__ = ("concurrency", "fmt", "ports", "quiet", "rpc", "targets", "timeout", "vantage")
+
+    def __init__(
+        self, targets: list[str], ports: list[int], timeout: float, concurrency: int, fmt: str, rpc: bool,
+        vantage: str | None, quiet: bool,
+    ) -> None:  # fmt: skip
+        self.targets = targets
+        self.ports = ports
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.fmt = fmt
+        """``--format``: one of :data:`FORMATS`."""
+        self.rpc = rpc
+        """Not ``--no-rpc``: ask the endpoint mapper when TCP 135 answers."""
+        self.vantage = vantage
+        """``--vantage``'s environment variable, ADPREP_VANTAGE (the option itself is not read here)."""
+        self.quiet = quiet
+        """``adprep -q``: no progress bar."""
+
+    def __repr__(self) -> str:
+        return f"Plan({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+
+def head_start(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Plan, EarlyConnects] | None:
+    """The plan of ``argv`` and its connects begun, when it is a command line this reads exactly; else None."""
     plan = read_plan(argv, environ)
     if plan is None:
         return None
-    targets, ports, timeout, concurrency = plan
     from adprep.transport.open_files import usable_concurrency
 
-    pairs = [(a, p) for a in targets for p in ports]
-    if len(pairs) > usable_concurrency(concurrency):
+    pairs = [(a, p) for a in plan.targets for p in plan.ports]
+    if len(pairs) > usable_concurrency(plan.concurrency):
         return None  # the sweep would start them in turns: starting all now would exceed its bound
-    early = EarlyConnects(timeout)
+    early = EarlyConnects(plan.timeout)
     early.start(pairs)
-    return early
+    return plan, early
 
 
-def read_plan(
-    argv: Sequence[str], environ: Mapping[str, str]
-) -> tuple[list[str], list[int], float, int] | None:
-    """(targets, TCP ports, timeout, concurrency) of a plain ``adprep ports`` sweep, or None."""
+def read_plan(argv: Sequence[str], environ: Mapping[str, str]) -> Plan | None:
+    """The plan of a plain ``adprep ports`` sweep, or None."""
     if environ.get("ADPREP_CONFIG"):
         return None
     args = list(argv)
-    while args and args[0] in ("--debug", "-q", "--quiet"):
+    quiet = False
+    while args and args[0] in ("-q", "--quiet"):  # --debug: no head start (its run is not timed)
+        quiet = True
         args.pop(0)
     if not args or args.pop(0) != "ports":
         return None
     targets: list[str] = []
     ports: list[int] | None = None
-    timeout, concurrency = DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY
+    timeout, concurrency, fmt, rpc = DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_FORMAT, True
     seen: set[str] = set()
     while args:
         token = args.pop(0)
@@ -65,6 +93,7 @@ def read_plan(
         if name in ("--debug", "-q", "--quiet"):  # global options: click wants them before "ports"
             return None
         if name == "--no-rpc" and not eq:
+            rpc = False
             continue
         if name in ("--tcp", "--timeout", "--concurrency", "--format"):
             if name in seen:  # click keeps the last; simpler not to guess
@@ -88,7 +117,9 @@ def read_plan(
                 concurrency = int(_number(value, int, 0, 4096))
                 if not concurrency:
                     return None
-            elif value not in FORMATS:
+            elif value in FORMATS:
+                fmt = value
+            else:
                 return None
             continue
         if token.startswith("-") or not _canonical_ipv4(token):
@@ -97,7 +128,7 @@ def read_plan(
             targets.append(token)
     if not targets or not ports:
         return None
-    return targets, ports, timeout, concurrency
+    return Plan(targets, ports, timeout, concurrency, fmt, rpc, environ.get("ADPREP_VANTAGE") or None, quiet)
 
 
 def _ports(text: str) -> list[int] | None:

@@ -1,7 +1,8 @@
 """The ``adprep`` program's entry point: a head start for a plain TCP sweep, the command line, a fast exit.
 
 Nothing but the standard library is imported before :func:`adprep.cli.head_start.head_start` has
-begun the connects of an ``adprep ports … --tcp …`` run; click and the rest load after. Once the
+begun the connects of an ``adprep ports … --tcp …`` run; such a run then goes on without click
+(:mod:`adprep.cli.plain`), every other one through the command line (:mod:`adprep.cli.main`). Once the
 command has finished and its output is flushed, the process ends without tearing the interpreter
 down (freeing every object and module costs a sweep of a hundred addresses ~10 ms): mypy's
 ``fast_exit`` does the same.
@@ -14,21 +15,27 @@ import sys
 
 
 def main() -> int:
-    early = None
+    started = None
     try:
         from adprep.cli.head_start import head_start
 
-        early = head_start(sys.argv[1:], os.environ)
-        from adprep.cli.main import main as run
-    except KeyboardInterrupt:  # Ctrl-C before the command line (which handles it after) has loaded
-        if early is not None:
-            early.close()
+        started = head_start(sys.argv[1:], os.environ)
+        if started is not None:
+            from adprep.cli.plain import run as run_plain
+        else:
+            from adprep.cli.main import main as run
+    except KeyboardInterrupt:  # Ctrl-C before the command (which handles it after) has loaded
+        if started is not None:
+            started[1].close()
         sys.stderr.write("adprep: interrupted.\n")
         return 130  # ExitStatus.INTERRUPTED, without loading what defines it
-    try:
-        status = run(early=early)
-    finally:
-        if early is not None:
+    if started is None:
+        status = run()
+    else:
+        plan, early = started
+        try:
+            status = run_plain(plan, early)
+        finally:
             early.close()
     _fast_exit(status)
     return status

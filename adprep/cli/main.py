@@ -1,21 +1,18 @@
-"""The ``adprep`` command: a lazy group (heavy libraries load only in the commands that use them)
-and the one place where exceptions become exit statuses."""
+"""The ``adprep`` command: a lazy group (heavy libraries load only in the commands that use them),
+and where a command's outcome becomes its exit status (:mod:`adprep.cli.exit` says which; click's own
+exceptions are mapped here). A plain TCP sweep runs without click (:mod:`adprep.cli.plain`)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from adprep import __version__
 from adprep.cli.app import App
-from adprep.cli.exit import ExitStatus, exit_status_for_exception, host_write_error
-from adprep.errors import AdprepError
-
-if TYPE_CHECKING:
-    from adprep.transport.early_tcp import EarlyConnects
+from adprep.cli.exit import ExitStatus, exit_status_for_exception, sentence_for_exception
 
 #: name → (module, attribute, one-line help). Explicit, no import-time discovery.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -96,9 +93,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     take --dry-run. Exit statuses: 0 no failure, 1 a check failed, 2 bad usage or input,
     3 a check could not run, 4 a bug in adprep, 5 a regression since --baseline.
     """
-    # ``obj`` is what main() was given: the connects a head start began (adprep.cli.launch), or None.
-    early = ctx.obj
-    ctx.obj = App(debug=debug, quiet=quiet, early=early)
+    ctx.obj = App(debug=debug, quiet=quiet)
 
 
 def _print_traceback() -> None:
@@ -136,15 +131,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def main(argv: list[str] | None = None, *, early: EarlyConnects | None = None) -> int:
-    """Run the CLI and turn every outcome into an exit status. ``early``: connects begun for this
-    command line before it loaded (:mod:`adprep.cli.head_start`)."""
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and turn every outcome into an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     if not debug:
-        return _exit_status(argv, debug=False, early=early)
+        return _exit_status(argv, debug=False)
     _log_to_stderr()
     try:
-        return _exit_status(argv, debug=True, early=early)
+        return _exit_status(argv, debug=True)
     finally:
         _stop_logging_to_stderr()  # a later main() in this process (tests) without --debug prints none
 
@@ -157,13 +151,13 @@ def _stop_logging_to_stderr() -> None:
         logger.removeHandler(handler)
 
 
-def _exit_status(argv: list[str] | None, *, debug: bool, early: EarlyConnects | None = None) -> int:
+def _exit_status(argv: list[str] | None, *, debug: bool) -> int:
     """Run the CLI; the exit status of its outcome (:mod:`adprep.cli.exit` maps it), with one sentence
     on stderr when it ended on an exception."""
     try:
-        rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False, obj=early)
+        rv: Any = cli.main(args=argv, prog_name="adprep", standalone_mode=False)
     except (Exception, KeyboardInterrupt) as e:
-        status = exit_status_for_exception(e)
+        status = _exit_status_for(e)
         if debug and status in (ExitStatus.ERROR, ExitStatus.BUG):
             # an error: its chained causes (raise ... from e), what the library or the peer said
             _print_traceback()
@@ -172,25 +166,25 @@ def _exit_status(argv: list[str] | None, *, debug: bool, early: EarlyConnects | 
     return int(rv) if isinstance(rv, int) else 0
 
 
+def _exit_status_for(e: BaseException) -> ExitStatus:
+    """:func:`adprep.cli.exit.exit_status_for_exception`, and click's own: an aborted prompt (130), a
+    usage error (2)."""
+    if isinstance(e, click.exceptions.Abort):
+        return ExitStatus.INTERRUPTED
+    if isinstance(e, click.ClickException):
+        return ExitStatus.USAGE
+    return exit_status_for_exception(e)
+
+
 def _sentence(e: BaseException, status: ExitStatus) -> str:
     """The one line on stderr for an exception that ended a command."""
-    if status is ExitStatus.INTERRUPTED:
-        return "adprep: interrupted."
-    if isinstance(e, click.UsageError):
+    if status is not ExitStatus.INTERRUPTED and isinstance(e, click.UsageError):
         where = e.ctx.command_path if e.ctx else "adprep"
         message = _one_line(e.format_message()).rstrip(".")
         return f"adprep: error: {message}. Run '{where} --help' for the options."
-    if isinstance(e, click.ClickException):
+    if status is not ExitStatus.INTERRUPTED and isinstance(e, click.ClickException):
         return f"adprep: error: {_one_line(e.format_message())}"
-    if isinstance(e, AdprepError):
-        prefix = "error" if status is ExitStatus.USAGE else "could not run"
-        return f"adprep: {prefix}: {_one_line(e.sentence())}"
-    if host_write_error(e):
-        return f"adprep: could not run: a write failed: {e.strerror}. Check the disk (space, quota) where the output goes."
-    return (
-        f"adprep: internal error ({type(e).__name__}); this is a bug in adprep. Re-run with --debug for the "
-        "traceback and report it."
-    )
+    return sentence_for_exception(e, status)
 
 
 if __name__ == "__main__":

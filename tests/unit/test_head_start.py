@@ -4,6 +4,7 @@ line exactly as click reads it, or not at all. Loopback sockets only."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adprep.cli import head_start as hs
+from adprep.cli.plain import settings_for
 from adprep.transport.early_tcp import EarlyConnects
 from adprep.transport.tcp_sweep import sweep_tcp
 from tests import loopback
@@ -85,23 +87,24 @@ def test_pairs_no_sweep_takes_are_closed(silent_port: int) -> None:
 class _Planned(BaseException):
     """Raised instead of probing: what the command would have run."""
 
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
+    def __init__(self, app: Any, settings: Any, fmt: str, output: Any) -> None:
+        self.app, self.settings, self.fmt, self.output = app, settings, fmt, output
 
 
-def _click_plan(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, Any]:
-    """(exit status, the ports settings click's parsing led to, or None) for ``argv``, nothing sent."""
-    import adprep.jobs.ports as job
+def _click_plan(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, _Planned | None]:
+    """(exit status, the settings, format and output click's parsing led to, or None) for ``argv``,
+    nothing sent."""
+    import adprep.cli.plain as plain
     from adprep.cli.main import main
 
-    def planned(settings: Any, **_: Any) -> Any:
-        raise _Planned(settings)
+    def planned(app: Any, settings: Any, *, fmt: str, output: Any) -> Any:
+        raise _Planned(app, settings, fmt, output)
 
-    monkeypatch.setattr(job, "run_ports", planned)
+    monkeypatch.setattr(plain, "sweep_report", planned)
     try:
         return main(argv), None
     except _Planned as p:
-        return 0, p.settings
+        return 0, p
 
 
 TARGETS = [
@@ -144,19 +147,22 @@ command_lines = st.builds(
 )
 
 
+environments = st.sampled_from([{}, {"ADPREP_VANTAGE": "aws-adc-subnet-a"}, {"ADPREP_VANTAGE": ""}])
+
+
 @settings(max_examples=400)
-@given(argv=command_lines)
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "61"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout=60"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "1_0"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "nan"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "4096"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "5000"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "+5"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "65535,1"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "65536"])
-@example(argv=["ports", "127.0.0.1", "--tcp", "0"])
-@example(argv=["ports", "127.1", "--tcp", "53"])
+@given(argv=command_lines, environ=environments)
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "61"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout=60"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "1_0"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "nan"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "4096"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "5000"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "53", "--concurrency", "+5"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "65535,1"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "65536"], environ={})
+@example(argv=["ports", "127.0.0.1", "--tcp", "0"], environ={})
+@example(argv=["ports", "127.1", "--tcp", "53"], environ={})
 @example(
     argv=[
         "-q",
@@ -167,26 +173,44 @@ command_lines = st.builds(
         "--tcp=53,53",
         "--format=openmetrics",
         "--no-rpc",
-    ]
+    ],
+    environ={"ADPREP_VANTAGE": "aws-adc-subnet-a"},
 )
-def test_a_head_start_reads_exactly_what_click_reads(argv: list[str]) -> None:
-    # Given any command line; when the head start reads a plan from it
-    plan = hs.read_plan(argv, {})
+def test_a_head_start_reads_exactly_what_click_reads(argv: list[str], environ: dict[str, str]) -> None:
+    # Given any command line (and environment); when the head start reads a plan from it
+    plan = hs.read_plan(argv, environ)
     if plan is None:
         return
-    # Then click reads the same one from it: no usage error, the same pairs, timeout, concurrency
+    # Then click reads the same from it: no usage error, and the very settings the plain sweep
+    # (adprep.cli.plain, which runs such a command line without click) reaches
     with pytest.MonkeyPatch.context() as mp:
-        status, settings = _click_plan(argv, mp)
-    assert status == 0 and settings is not None, (argv, status)
-    targets, ports, timeout, concurrency = plan
-    assert settings.targets == tuple(targets) and settings.tcp == tuple(ports), argv
+        for name in ("ADPREP_VANTAGE", "ADPREP_CONFIG"):
+            mp.delenv(name, raising=False)
+        for name, value in environ.items():
+            mp.setenv(name, value)
+        status, planned = _click_plan(argv, mp)
+    assert status == 0 and planned is not None, (argv, status)
+    settings = planned.settings
+    assert settings == settings_for(plan), argv
+    assert settings.targets == tuple(plan.targets) and settings.tcp == tuple(plan.ports), argv
     assert not settings.udp and not settings.icmp and not settings.vantages, argv
-    assert settings.timeout == timeout and settings.concurrency == concurrency, argv
+    assert (planned.fmt, planned.output) == (plan.fmt, None), argv
+    assert (planned.app.quiet, planned.app.debug) == (plan.quiet, False), argv
 
 
 def test_a_plain_sweep_is_read() -> None:
-    argv = ["-q", "ports", "10.0.0.10", "10.0.0.11", "--tcp", "53,88,53", "--timeout=1.5", "--no-rpc"]
-    assert hs.read_plan([*argv, "--format", "json"], {}) == (["10.0.0.10", "10.0.0.11"], [53, 88], 1.5, 256)
+    argv = ["ports", "10.0.0.10", "10.0.0.11", "--tcp", "53,88,53", "--timeout=1.5", "--no-rpc"]
+    plan = hs.read_plan([*argv, "--format", "json"], {"ADPREP_VANTAGE": "lab"})
+    assert plan is not None
+    assert (plan.targets, plan.ports, plan.timeout, plan.concurrency) == (
+        ["10.0.0.10", "10.0.0.11"],
+        [53, 88],
+        1.5,
+        256,
+    )
+    assert (plan.fmt, plan.rpc, plan.vantage, plan.quiet) == ("json", False, "lab", False)
+    quiet = hs.read_plan(["-q", *argv], {})
+    assert quiet is not None and quiet.quiet and quiet.fmt == "table" and quiet.vantage is None
 
 
 @pytest.mark.parametrize(
@@ -198,6 +222,7 @@ def test_a_plain_sweep_is_read() -> None:
         ["ports", "10.0.0.10", "--tcp", "53", "--via", "local"],
         ["ports", "10.0.0.10", "--tcp", "53", "--timeout", "2", "--timeout", "3"],
         ["preflight", "10.0.0.10", "--tcp", "53"],
+        ["--debug", "ports", "10.0.0.10", "--tcp", "53"],  # a traceback's run: through click, not timed
     ],
 )
 def test_anything_else_gets_no_head_start(argv: list[str]) -> None:
@@ -276,3 +301,92 @@ def test_ctrl_c_before_the_command_line_loads_is_one_sentence(
     # Then the program says so in one line and exits 130, no traceback
     assert launch.main() == 130
     assert capsys.readouterr().err == "adprep: interrupted.\n"
+
+
+# -- the plain sweep: such a command line runs without click, to the same end -----------------------
+
+
+def _normalised(report_text: str) -> dict[str, Any]:
+    """A JSON report without what differs from run to run (times)."""
+    report = json.loads(report_text)
+    for key in ("started_at", "finished_at", "duration_s"):
+        report.pop(key)
+    for result in report["results"]:
+        result["facts"].pop("elapsed_ms", None)
+    return dict(report)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_the_plain_sweep_writes_what_the_command_line_writes(fmt: str) -> None:
+    # Given an open and a refused port, and the same command line run by the program (the plain
+    # sweep, no click) and through click's command line (python -m adprep.cli.main)
+    with tcp_listener() as open_port:
+        dead = unused_port()
+        args = ["ports", "127.0.0.1", "--tcp", f"{open_port},{dead}", "--timeout", "1", "--format", fmt]
+        env = {**os.environ, "ADPREP_VANTAGE": "lab", "ADPREP_CONFIG": ""}
+        run = {"capture_output": True, "text": True, "timeout": 30, "check": False, "env": env}
+        plain = subprocess.run([str(ADPREP), *args], **run)  # type: ignore[call-overload]
+        clicks = subprocess.run([sys.executable, "-m", "adprep.cli.main", *args], **run)  # type: ignore[call-overload]
+    # Then both exit 1 (a closed port) with the same report and nothing on stderr
+    assert (plain.returncode, plain.stderr) == (clicks.returncode, clicks.stderr) == (1, ""), plain.stderr
+    if fmt == "json":
+        assert _normalised(plain.stdout) == _normalised(clicks.stdout)
+        assert json.loads(plain.stdout)["vantage"]["label"] == "lab"
+    else:
+        assert plain.stdout.split("\n")[:6] == clicks.stdout.split("\n")[:6]  # the table, before the times
+
+
+def test_the_plain_sweep_loads_no_click() -> None:
+    # Given a plain sweep run by the program's entry point, when it ends (just before its fast exit)
+    dead = unused_port()
+    code = (
+        "import sys; from adprep.cli import launch; "
+        "launch._fast_exit = lambda status: print(status, 'click' in sys.modules, file=sys.stderr); "
+        f"sys.argv = ['adprep', 'ports', '127.0.0.1', '--tcp', '{dead}', '--format', 'json']; launch.main()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    # Then it reported (exit 1: the port is closed) and click never loaded
+    assert proc.stderr.split() == ["1", "False"], proc.stderr
+    assert json.loads(proc.stdout)["results"][0]["facts"]["verdict"] == "closed"
+
+
+def test_the_plain_sweep_ends_quietly_when_its_reader_goes_away() -> None:
+    # Given 250 open ports (a report of ~95 KB, half again what a pipe holds; a sweep of only open
+    # ports exits 0) and a reader that stops after one byte (| head -c 1)
+    with contextlib.ExitStack() as stack:
+        ports = [stack.enter_context(tcp_listener()) for _ in range(250)]
+        argv = [str(ADPREP), "ports", "127.0.0.1", "--tcp", ",".join(map(str, ports)), "--format", "json"]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(1)
+        proc.stdout.close()
+        # Then it exits 1 (a write failed), as click's command line does, without a word
+        assert proc.wait(timeout=30) == 1
+        assert proc.stderr.read() == b""
+        proc.stderr.close()
+
+
+def test_the_plain_sweep_ends_an_error_in_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a plain sweep whose run stops on an adprep error and one on a bug
+    from adprep.cli import plain
+    from adprep.errors import AdprepError
+
+    plan = hs.read_plan(["ports", "127.0.0.1", "--tcp", "9"], {})
+    assert plan is not None
+    for error, status, says in [
+        (AdprepError("The sweep could not start", hint="Try again."), 3, "adprep: could not run: The sweep"),
+        (KeyError("surprise"), 4, "adprep: internal error (KeyError); this is a bug in adprep."),
+        (KeyboardInterrupt(), 130, "adprep: interrupted."),
+    ]:
+
+        def stopped(*_: object, error: BaseException = error, **__: object) -> None:
+            raise error
+
+        monkeypatch.setattr(plain, "sweep_report", stopped)
+        err: list[str] = []
+        monkeypatch.setattr(plain, "echo", lambda text, err_list=err, **_: err_list.append(text))
+        # When it runs; then the exit status and the one sentence are those of click's command line
+        assert plain.run(plan, EarlyConnects(1.0)) == status
+        assert len(err) == 1 and err[0].startswith(says) and err[0].endswith("\n") and err[0].count("\n") == 1

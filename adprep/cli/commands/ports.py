@@ -68,7 +68,8 @@ def ports(
       adprep ports --tcp 53,88,389,636 10.0.0.10
       adprep ports 10.0.0.10 --via local --via subnet-a=ssh://ec2-user@10.1.1.23 --via ssh://10.1.2.40
     """
-    from adprep.jobs.ports import ports_settings, probe_count, run_ports
+    from adprep.cli.plain import sweep_report
+    from adprep.jobs.ports import ports_settings
 
     whole = cfg.load_config(config_path)
     conf = cfg.section(whole, "ports")
@@ -89,10 +90,7 @@ def ports(
     settings = dataclasses.replace(
         settings, relay=via_options.relay(whole, settings.vantages, concurrency=settings.concurrency)
     )
-    encode = app.load_renderer(fmt)  # now, not after a sweep that waited on a timeout
-    with app.progress(probe_count(settings), "probing ports") as tick:
-        report = run_ports(settings, on_done=tick, early=app.early, on_result=encode)
-    return int(app.emit_report(report, fmt=fmt, output=output))
+    return sweep_report(app, settings, fmt=fmt, output=output)
 
 
 def _ports(value: object, option: str) -> tuple[int, ...] | None:
