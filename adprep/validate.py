@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from adprep.errors import InputError
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+if TYPE_CHECKING:
+    import ipaddress
+
+    Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# ipaddress loads in the functions that use it: a TCP sweep of addresses the head start already read
+# (adprep.cli.plain) needs only this module's range checks.
 
 
 def parse_port_list(text: str, *, option: str) -> tuple[int, ...]:
@@ -41,6 +47,8 @@ def parse_port_list(text: str, *, option: str) -> tuple[int, ...]:
 
 def is_address(text: str) -> bool:
     """Whether ``text`` is an IPv4 or IPv6 address (else it is a host name)."""
+    import ipaddress
+
     try:
         ipaddress.ip_address(text.strip())
     except ValueError:
@@ -50,6 +58,8 @@ def is_address(text: str) -> bool:
 
 def parse_address(text: str, *, what: str = "target") -> str:
     """An IPv4 or IPv6 address (normalised)."""
+    import ipaddress
+
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
@@ -85,6 +95,8 @@ def check_concurrency(value: int) -> int:
 
 def parse_subnets(texts: Sequence[str]) -> tuple[Network, ...]:
     """``--subnet`` values (repeatable, or comma-separated): networks in CIDR form with no host bits set."""
+    import ipaddress
+
     out: list[Network] = []
     if isinstance(texts, str):  # a config file's `subnets = "10.1.1.0/24"`
         texts = (texts,)

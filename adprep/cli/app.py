@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from adprep.cli.exit import ExitStatus, exit_status_for, exit_status_for_plan
 from adprep.model import CheckResult, Report
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from adprep.checks.drift import Baseline
     from adprep.prep.plan import ApplyResult, Plan
     from adprep.render.digest import Fixes

@@ -9,10 +9,9 @@ RST (refused), or silence until the probe's own deadline (timeout). Verdicts are
 
 from __future__ import annotations
 
-import _socket
+import _socket  # not socket: its enums cost a sweep's start-up ~1.5 ms, and sockets need no wrapper here
 import errno
 import selectors
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -47,7 +46,7 @@ def sweep_tcp(
     started_at = [0.0] * len(pairs)
     # Probes in flight, in the order they started: with one timeout for all, also deadline order.
     # A probe that finished early stays until it reaches the head (``results[i]`` tells it is done).
-    inflight: deque[tuple[float, int, _socket.socket]] = deque()  # socket.socket, or _socket's (early)
+    inflight: deque[tuple[float, int, _socket.socket]] = deque()
     active = 0
     selector = selectors.DefaultSelector()
     clock = time.perf_counter
@@ -70,7 +69,7 @@ def sweep_tcp(
         if code == 0 and sock is not None:
             source = str(sock.getsockname()[0])
             # SO_LINGER on, 0 s: close() sends RST, so a sweep of many ports leaves no TIME_WAIT behind.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, _LINGER_RST)
             sock.close()
             finish(i, "open", source=source, ended=ended)
         else:
@@ -96,7 +95,9 @@ def sweep_tcp(
         address, port = pairs[i]
         started_at[i] = clock()
         try:
-            sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+            sock = _socket.socket(
+                _socket.AF_INET6 if ":" in address else _socket.AF_INET, _socket.SOCK_STREAM
+            )
         except OSError as e:  # EMFILE, ENOBUFS: this probe could not even start
             finish(i, "error", e.errno or 0)
             return
@@ -137,7 +138,7 @@ def sweep_tcp(
                 assert isinstance(sock, _socket.socket)
                 selector.unregister(sock)
                 active -= 1
-                settle(key.data, sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+                settle(key.data, sock, sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR))
             now = clock()
             while inflight and (results[inflight[0][1]] is not None or inflight[0][0] <= now):
                 _, i, sock = inflight.popleft()
