@@ -137,6 +137,7 @@ parts = st.one_of(
     *(_option(name) for name in VALUES),
     *(_option(name) for name in VALUES),  # options twice as often as another token
     st.sampled_from(OTHERS).map(lambda t: [t]),
+    st.just(["--no-rpc"]),  # the one flag the plain sweep reads: as often as an option
 )
 command_lines = st.builds(
     lambda front, shuffled: [*front, "ports", *[token for part in shuffled for token in part]],
@@ -150,7 +151,7 @@ command_lines = st.builds(
 environments = st.sampled_from([{}, {"ADPREP_VANTAGE": "aws-adc-subnet-a"}, {"ADPREP_VANTAGE": ""}])
 
 
-@settings(max_examples=400)
+@settings(max_examples=1000)
 @given(argv=command_lines, environ=environments)
 @example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout", "61"], environ={})
 @example(argv=["ports", "127.0.0.1", "--tcp", "53", "--timeout=60"], environ={})
