@@ -148,10 +148,9 @@ class App:
         whether a change failed (exit 1)."""
         from adprep.render.plan import PlanJsonWriter, PlanTableWriter
 
-        write = echo
         if fmt == "json":
-            return PlanJsonWriter(command, write, dry_run=dry_run)
-        return PlanTableWriter(command, write, dry_run=dry_run, color=sys.stdout.isatty())
+            return PlanJsonWriter(command, echo, dry_run=dry_run)
+        return PlanTableWriter(command, echo, dry_run=dry_run, color=sys.stdout.isatty())
 
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Callable[[], None]]:

@@ -93,13 +93,18 @@ def exit_status_for_exception(e: BaseException) -> ExitStatus:
     return ExitStatus.BUG
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: every run of white space (a newline in a library's message) one space."""
+    return " ".join(text.split())
+
+
 def sentence_for_exception(e: BaseException, status: ExitStatus) -> str:
     """The one line on stderr for an exception that ended a command (``status``: what it means)."""
     if status is ExitStatus.INTERRUPTED:
         return "adprep: interrupted."
     if isinstance(e, AdprepError):
         prefix = "error" if status is ExitStatus.USAGE else "could not run"
-        return f"adprep: {prefix}: {' '.join(e.sentence().split())}"
+        return f"adprep: {prefix}: {one_line(e.sentence())}"
     if host_write_error(e):
         return f"adprep: could not run: a write failed: {e.strerror}. Check the disk (space, quota) where the output goes."
     return (

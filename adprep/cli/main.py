@@ -12,7 +12,7 @@ import click
 
 from adprep import __version__
 from adprep.cli.app import App
-from adprep.cli.exit import ExitStatus, exit_status_for_exception, sentence_for_exception
+from adprep.cli.exit import ExitStatus, exit_status_for_exception, one_line, sentence_for_exception
 
 #: name → (module, attribute, one-line help). Explicit, no import-time discovery.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -127,10 +127,6 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn every outcome into an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -180,10 +176,10 @@ def _sentence(e: BaseException, status: ExitStatus) -> str:
     """The one line on stderr for an exception that ended a command."""
     if status is not ExitStatus.INTERRUPTED and isinstance(e, click.UsageError):
         where = e.ctx.command_path if e.ctx else "adprep"
-        message = _one_line(e.format_message()).rstrip(".")
+        message = one_line(e.format_message()).rstrip(".")
         return f"adprep: error: {message}. Run '{where} --help' for the options."
     if status is not ExitStatus.INTERRUPTED and isinstance(e, click.ClickException):
-        return f"adprep: error: {_one_line(e.format_message())}"
+        return f"adprep: error: {one_line(e.format_message())}"
     return sentence_for_exception(e, status)
 
 
